@@ -1,0 +1,439 @@
+//! Connection commands: PING, ECHO, HELLO, AUTH, QUIT, RESET, SELECT, CLIENT.
+
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+
+use super::{lossy, parse_i64, Args, CommandError, Ctx, Flow};
+use crate::protocol::{Protocol, Reply};
+use crate::server::ReplyMode;
+
+/// Redis version ringbus answers as: its behaviour is matched to 7.0.15.
+pub const REDIS_VERSION: &str = "7.0.15";
+
+type Res = Result<Flow, CommandError>;
+
+/// Writes Redis's HELP reply: a header, the lines, then the HELP entry.
+pub(crate) fn reply_help(out: &mut Reply, command: &str, lines: &[&str]) {
+    out.array(lines.len() + 3);
+    out.simple(&format!(
+        "{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    ));
+    for line in lines {
+        out.simple(line);
+    }
+    out.simple("HELP");
+    out.simple("    Prints this help.");
+}
+
+/// PING [message]
+pub fn ping(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+    match argv.len() {
+        1 => ctx.out.simple("PONG"),
+        2 => ctx.out.bulk(&argv[1]),
+        _ => return Err(CommandError::WrongArity("ping".into())),
+    }
+    Ok(Flow::Continue)
+}
+
+/// ECHO message
+pub fn echo(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+    ctx.out.bulk(&argv[1]);
+    Ok(Flow::Continue)
+}
+
+/// Compares without an early exit so the time taken does not leak the password.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Checks `user`/`pass` against the only user, `default`. Without `requirepass`
+/// the default user takes any password, as Redis's `nopass` user does.
+fn authenticate(ctx: &mut Ctx<'_>, user: &[u8], pass: &[u8]) -> Result<(), CommandError> {
+    let ok = user == b"default"
+        && match &ctx.server.config().requirepass {
+            None => true,
+            Some(expected) => same_secret(expected.as_bytes(), pass),
+        };
+    if ok {
+        ctx.client.authenticated = true;
+        Ok(())
+    } else {
+        Err(CommandError::WrongPass)
+    }
+}
+
+/// AUTH [username] password
+pub fn auth(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+    match argv.len() {
+        2 => {
+            if ctx.server.config().requirepass.is_none() {
+                return Err(CommandError::err(
+                    "AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+                ));
+            }
+            authenticate(ctx, b"default", &argv[1])?;
+        }
+        3 => authenticate(ctx, &argv[1], &argv[2])?,
+        _ => return Err(CommandError::Syntax),
+    }
+    ctx.out.ok();
+    Ok(Flow::Continue)
+}
+
+/// HELLO [protover [AUTH username password] [SETNAME clientname]]
+pub fn hello(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+    let mut version = None;
+    let mut args = Args::new(&argv[1..]);
+    if let Some(v) = args.next_opt() {
+        let v = parse_i64(v).ok_or_else(|| {
+            CommandError::err("Protocol version is not an integer or out of range")
+        })?;
+        version = Some(match v {
+            2 => Protocol::Resp2,
+            3 => Protocol::Resp3,
+            _ => {
+                return Err(CommandError::Coded(
+                    "NOPROTO unsupported protocol version".into(),
+                ))
+            }
+        });
+    }
+    let mut credentials = None;
+    let mut name = None;
+    while let Some(opt) = args.next_opt() {
+        if opt.eq_ignore_ascii_case(b"AUTH") && args.remaining() >= 2 {
+            credentials = Some((args.next()?, args.next()?));
+        } else if opt.eq_ignore_ascii_case(b"SETNAME") && args.remaining() >= 1 {
+            name = Some(args.next()?);
+        } else {
+            return Err(CommandError::err(format!(
+                "Syntax error in HELLO option '{}'",
+                lossy(opt, 128)
+            )));
+        }
+    }
+    if let Some((user, pass)) = credentials {
+        authenticate(ctx, user, pass)?;
+    }
+    if !ctx.client.authenticated {
+        return Err(CommandError::Coded(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time".into(),
+        ));
+    }
+    if let Some(name) = name {
+        set_name(ctx, name)?;
+    }
+    if let Some(proto) = version {
+        ctx.out.set_protocol(proto);
+        ctx.client
+            .handle
+            .resp
+            .store(proto.version() as u8, Ordering::Relaxed);
+    }
+    let out = &mut *ctx.out;
+    out.map(7);
+    out.bulk(b"server");
+    out.bulk(b"redis");
+    out.bulk(b"version");
+    out.bulk(REDIS_VERSION.as_bytes());
+    out.bulk(b"proto");
+    out.integer(out.protocol().version());
+    out.bulk(b"id");
+    out.integer(ctx.client.handle.id as i64);
+    out.bulk(b"mode");
+    out.bulk(b"standalone");
+    out.bulk(b"role");
+    out.bulk(b"master");
+    out.bulk(b"modules");
+    out.array(0);
+    Ok(Flow::Continue)
+}
+
+/// QUIT: reply OK, then close.
+pub fn quit(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Res {
+    ctx.out.ok();
+    Ok(Flow::Close)
+}
+
+/// RESET: back to the state of a new connection.
+pub fn reset(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Res {
+    let client = &mut *ctx.client;
+    client.select(0);
+    client.reply_mode = ReplyMode::On;
+    client.skip_next = false;
+    client.authenticated = ctx.server.config().requirepass.is_none();
+    *client.handle.name.lock() = None;
+    client.handle.no_evict.store(false, Ordering::Relaxed);
+    ctx.out.set_protocol(Protocol::Resp2);
+    client.handle.resp.store(2, Ordering::Relaxed);
+    ctx.out.simple("RESET");
+    Ok(Flow::Continue)
+}
+
+/// SELECT index
+pub fn select(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+    let index = parse_i64(&argv[1]).ok_or(CommandError::NotInteger)?;
+    let dbs = ctx.server.store.databases() as i64;
+    if !(0..dbs).contains(&index) {
+        return Err(CommandError::err("DB index is out of range"));
+    }
+    ctx.client.select(index as usize);
+    ctx.out.ok();
+    Ok(Flow::Continue)
+}
+
+/// Client names and SETINFO values: printable ASCII without spaces.
+fn valid_attr(value: &[u8]) -> bool {
+    value.iter().all(|&c| (b'!'..=b'~').contains(&c))
+}
+
+fn set_name(ctx: &mut Ctx<'_>, name: &Bytes) -> Result<(), CommandError> {
+    if !valid_attr(name) {
+        return Err(CommandError::err(
+            "Client names cannot contain spaces, newlines or special characters.",
+        ));
+    }
+    *ctx.client.handle.name.lock() = (!name.is_empty()).then(|| name.clone());
+    Ok(())
+}
+
+const CLIENT_HELP: &[&str] = &[
+    "GETNAME",
+    "    Return the name of the current connection.",
+    "ID",
+    "    Return the ID of the current connection.",
+    "INFO",
+    "    Return information about the current client connection.",
+    "KILL <ip:port>",
+    "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Kill connections by type.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)",
+    "      Skip killing current connection (default: yes).",
+    "LIST [options ...]",
+    "    Return information about client connections. Options:",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Return clients of specified type.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
+    "SETNAME <name>",
+    "    Assign the name <name> to the current connection.",
+    "SETINFO <option> <value>",
+    "    Set client meta attr. Options are:",
+    "    * LIB-NAME: the client lib name.",
+    "    * LIB-VER: the client lib version.",
+    "NO-EVICT (ON|OFF)",
+    "    Protect current client connection from eviction.",
+];
+
+/// Client types CLIENT LIST/KILL TYPE accept; every ringbus client is `normal`.
+fn client_type_matches(name: &[u8]) -> Result<bool, CommandError> {
+    let lower = name.to_ascii_lowercase();
+    match lower.as_slice() {
+        b"normal" => Ok(true),
+        b"master" | b"slave" | b"replica" | b"pubsub" => Ok(false),
+        _ => Err(CommandError::err(format!(
+            "Unknown client type '{}'",
+            lossy(name, 128)
+        ))),
+    }
+}
+
+/// CLIENT subcommands.
+pub fn client(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+    let sub = argv[1].to_ascii_lowercase();
+    match sub.as_slice() {
+        b"id" => ctx.out.integer(ctx.client.handle.id as i64),
+        b"setname" => {
+            set_name(ctx, &argv[2])?;
+            ctx.out.ok();
+        }
+        b"getname" => match ctx.client.handle.name.lock().clone() {
+            Some(name) => ctx.out.bulk(&name),
+            None => ctx.out.null(),
+        },
+        b"setinfo" => client_setinfo(ctx, &argv[2], &argv[3])?,
+        b"info" => {
+            let line = ctx.client.handle.info_line() + "\n";
+            ctx.out.verbatim("txt", line.as_bytes());
+        }
+        b"list" => client_list(ctx, &argv[2..])?,
+        b"kill" => return client_kill(ctx, &argv[2..]),
+        b"no-evict" => {
+            let on = if argv[2].eq_ignore_ascii_case(b"on") {
+                true
+            } else if argv[2].eq_ignore_ascii_case(b"off") {
+                false
+            } else {
+                return Err(CommandError::Syntax);
+            };
+            ctx.client.handle.no_evict.store(on, Ordering::Relaxed);
+            ctx.out.ok();
+        }
+        b"reply" => {
+            let mode = argv[2].to_ascii_lowercase();
+            match mode.as_slice() {
+                b"on" => {
+                    ctx.client.reply_mode = ReplyMode::On;
+                    ctx.out.ok();
+                }
+                b"off" => ctx.client.reply_mode = ReplyMode::Off,
+                b"skip" => {
+                    if ctx.client.reply_mode == ReplyMode::On {
+                        ctx.client.skip_next = true;
+                    }
+                }
+                _ => return Err(CommandError::Syntax),
+            }
+        }
+        b"help" => reply_help(ctx.out, "CLIENT", CLIENT_HELP),
+        // The dispatcher only passes subcommands from the table.
+        _ => {
+            return Err(CommandError::UnknownSubcommand {
+                sub: lossy(&argv[1], 128),
+                command: "CLIENT".into(),
+            })
+        }
+    }
+    Ok(Flow::Continue)
+}
+
+/// CLIENT SETINFO LIB-NAME|LIB-VER value (Redis 7.2; redis-py and others send it).
+fn client_setinfo(ctx: &mut Ctx<'_>, attr: &Bytes, value: &Bytes) -> Result<(), CommandError> {
+    let slot = if attr.eq_ignore_ascii_case(b"lib-name") {
+        &ctx.client.handle.lib_name
+    } else if attr.eq_ignore_ascii_case(b"lib-ver") {
+        &ctx.client.handle.lib_ver
+    } else {
+        return Err(CommandError::err(format!(
+            "Unrecognized option '{}'",
+            lossy(attr, 128)
+        )));
+    };
+    if !valid_attr(value) {
+        return Err(CommandError::err(format!(
+            "{} cannot contain spaces, newlines or special characters.",
+            lossy(attr, 128)
+        )));
+    }
+    *slot.lock() = (!value.is_empty()).then(|| value.clone());
+    ctx.out.ok();
+    Ok(())
+}
+
+fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Result<(), CommandError> {
+    let clients = ctx.server.clients.snapshot();
+    let mut text = String::new();
+    if args.len() == 2 && args[0].eq_ignore_ascii_case(b"type") {
+        if client_type_matches(&args[1])? {
+            for c in &clients {
+                text.push_str(&c.info_line());
+                text.push('\n');
+            }
+        }
+    } else if args.len() > 1 && args[0].eq_ignore_ascii_case(b"id") {
+        let mut ids = Vec::new();
+        for raw in &args[1..] {
+            ids.push(parse_i64(raw).ok_or_else(|| CommandError::err("Invalid client ID"))?);
+        }
+        for id in ids {
+            if let Some(c) = u64::try_from(id).ok().and_then(|id| ctx.server.clients.get(id)) {
+                text.push_str(&c.info_line());
+                text.push('\n');
+            }
+        }
+    } else if !args.is_empty() {
+        return Err(CommandError::Syntax);
+    } else {
+        for c in &clients {
+            text.push_str(&c.info_line());
+            text.push('\n');
+        }
+    }
+    ctx.out.verbatim("txt", text.as_bytes());
+    Ok(())
+}
+
+fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Res {
+    let me = ctx.client.handle.id;
+    // The old form `CLIENT KILL ip:port` replies OK or an error; the filter form
+    // replies with the number of clients killed.
+    if args.len() == 1 {
+        let addr = lossy(&args[0], 256);
+        let target = ctx
+            .server
+            .clients
+            .snapshot()
+            .into_iter()
+            .find(|c| c.addr.to_string() == addr);
+        return match target {
+            Some(c) => {
+                c.kill.cancel();
+                ctx.out.ok();
+                Ok(Flow::Continue)
+            }
+            None => Err(CommandError::err("No such client")),
+        };
+    }
+    let (mut id, mut addr, mut laddr, mut normal_only, mut skipme) =
+        (None, None, None, None, true);
+    let mut opts = Args::new(args);
+    while let Some(opt) = opts.next_opt() {
+        let Some(value) = opts.next_opt() else {
+            return Err(CommandError::Syntax);
+        };
+        let opt = opt.to_ascii_lowercase();
+        match opt.as_slice() {
+            b"id" => {
+                let v = parse_i64(value).filter(|v| *v >= 1).ok_or_else(|| {
+                    CommandError::err("client-id should be greater than 0")
+                })?;
+                id = Some(v as u64);
+            }
+            b"type" => normal_only = Some(client_type_matches(value)?),
+            b"addr" => addr = Some(lossy(value, 256)),
+            b"laddr" => laddr = Some(lossy(value, 256)),
+            b"user" => {
+                if value.as_ref() != b"default" {
+                    return Err(CommandError::err(format!(
+                        "No such user '{}'",
+                        lossy(value, 128)
+                    )));
+                }
+            }
+            b"skipme" => {
+                skipme = if value.eq_ignore_ascii_case(b"yes") {
+                    true
+                } else if value.eq_ignore_ascii_case(b"no") {
+                    false
+                } else {
+                    return Err(CommandError::Syntax);
+                }
+            }
+            _ => return Err(CommandError::Syntax),
+        }
+    }
+    let mut killed = 0;
+    for c in ctx.server.clients.snapshot() {
+        let hit = id.is_none_or(|id| c.id == id)
+            && addr.as_ref().is_none_or(|a| c.addr.to_string() == *a)
+            && laddr.as_ref().is_none_or(|a| c.laddr.to_string() == *a)
+            && normal_only.unwrap_or(true)
+            && !(skipme && c.id == me);
+        if hit {
+            c.kill.cancel();
+            killed += 1;
+        }
+    }
+    ctx.out.integer(killed);
+    Ok(Flow::Continue)
+}

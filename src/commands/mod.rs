@@ -1,0 +1,162 @@
+//! The command table and dispatch: the only place where the store and the server meet.
+//!
+//! Each family of commands lives in its own file and exposes handlers of one shape,
+//! [`Handler`]. A handler parses its own arguments, applies itself to the store, and
+//! writes its reply; errors are returned and written (and counted) by [`dispatch`].
+
+mod args;
+mod error;
+pub mod spec;
+mod spec_table;
+
+mod command;
+mod connection;
+mod keys;
+mod server;
+
+use bytes::Bytes;
+
+pub use args::{parse_i64, parse_u64, Args};
+pub use error::CommandError;
+pub(crate) use error::lossy;
+pub use spec::{flags, CommandSpec, Doc};
+
+use crate::protocol::Reply;
+use crate::server::{Client, ServerState};
+
+/// Everything a command can touch: the shared server state, the calling client's own
+/// state, and its output buffer.
+pub struct Ctx<'a> {
+    /// Store, configuration, client registry, statistics.
+    pub server: &'a ServerState,
+    /// The calling connection's state.
+    pub client: &'a mut Client,
+    /// Where the reply goes.
+    pub out: &'a mut Reply,
+}
+
+/// What the connection does after a command.
+#[derive(Debug)]
+pub enum Flow {
+    /// Carry on with the next request.
+    Continue,
+    /// Flush the replies written so far, then close the connection (QUIT).
+    Close,
+}
+
+/// A command implementation: `argv[0]` is the command name as sent.
+pub type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> Result<Flow, CommandError>;
+
+/// The handler for a top-level command name (lower case). Container commands have
+/// one handler that dispatches on the subcommand itself.
+fn handler(name: &str) -> Option<Handler> {
+    Some(match name {
+        "ping" => connection::ping,
+        "echo" => connection::echo,
+        "hello" => connection::hello,
+        "auth" => connection::auth,
+        "quit" => connection::quit,
+        "reset" => connection::reset,
+        "select" => connection::select,
+        "client" => connection::client,
+        "command" => command::command,
+        "info" => server::info,
+        "config" => server::config,
+        "dbsize" => server::dbsize,
+        "flushdb" => server::flushdb,
+        "flushall" => server::flushall,
+        "function" => server::function,
+        "time" => server::time,
+        "shutdown" => server::shutdown,
+        "del" | "unlink" => keys::del,
+        "exists" => keys::exists,
+        "type" => keys::type_,
+        "keys" => keys::keys,
+        "scan" => keys::scan,
+        "expire" | "pexpire" | "expireat" | "pexpireat" => keys::expire,
+        "ttl" | "pttl" | "expiretime" | "pexpiretime" => keys::ttl,
+        "persist" => keys::persist,
+        "rename" | "renamenx" => keys::rename,
+        _ => return None,
+    })
+}
+
+/// Resolves `argv` to its spec and handler, checking arity as Redis does
+/// (subcommands of containers included).
+pub fn resolve(argv: &[Bytes]) -> Result<(&'static CommandSpec, Handler), CommandError> {
+    let name = argv.first().ok_or(CommandError::Syntax)?;
+    let top = spec_table::lookup(name).ok_or_else(|| CommandError::unknown_command(argv))?;
+    let handler = handler(top.name).ok_or_else(|| CommandError::unknown_command(argv))?;
+    let spec = if !top.subcommands.is_empty() && argv.len() >= 2 {
+        top.subcommands
+            .iter()
+            .find(|s| {
+                s.name
+                    .split_once('|')
+                    .is_some_and(|(_, sub)| argv[1].eq_ignore_ascii_case(sub.as_bytes()))
+            })
+            .ok_or_else(|| CommandError::UnknownSubcommand {
+                sub: lossy(&argv[1], 128),
+                command: top.name.to_ascii_uppercase(),
+            })?
+    } else {
+        top
+    };
+    let argc = argv.len() as i64;
+    let arity = i64::from(spec.arity);
+    if (arity > 0 && argc != arity) || argc < arity.abs() {
+        return Err(CommandError::WrongArity(spec.name.to_string()));
+    }
+    Ok((spec, handler))
+}
+
+/// Every top-level command in the table, for COMMAND and the table's own tests.
+pub fn all_specs() -> &'static [CommandSpec] {
+    spec_table::ALL
+}
+
+/// Looks up a top-level command's spec by name (any case).
+pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    spec_table::lookup(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_spec_has_a_handler() {
+        for spec in all_specs() {
+            assert!(handler(spec.name).is_some(), "no handler for {}", spec.name);
+        }
+    }
+
+    #[test]
+    fn arity_and_unknown_errors_match_redis() {
+        let argv = |s: &str| -> Vec<Bytes> {
+            s.split(' ')
+                .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+                .collect()
+        };
+        let e = resolve(&argv("PING a b")).err().map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some("ERR wrong number of arguments for 'ping' command")
+        );
+        let e = resolve(&argv("foo a b")).err().map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some("ERR unknown command 'foo', with args beginning with: 'a' 'b' ")
+        );
+        let e = resolve(&argv("client foo")).err().map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some("ERR unknown subcommand 'foo'. Try CLIENT HELP.")
+        );
+        let e = resolve(&argv("client kill")).err().map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some("ERR wrong number of arguments for 'client|kill' command")
+        );
+    }
+}

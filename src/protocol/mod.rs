@@ -1,0 +1,9 @@
+//! The wire protocol: a streaming request parser with Redis's limits, and reply
+//! encoding for RESP2 and RESP3.
+
+mod inline;
+mod parser;
+mod reply;
+
+pub use parser::{ParseLimits, ProtocolError, RequestParser};
+pub use reply::{format_double, Protocol, Reply};

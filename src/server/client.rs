@@ -1,0 +1,197 @@
+//! Clients: each connection's private state, and the registry of every connection
+//! that CLIENT LIST / KILL and INFO read.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use tokio_util::sync::CancellationToken;
+
+/// What other tasks may see of a connection: what CLIENT LIST prints, and the token
+/// that CLIENT KILL and shutdown cancel.
+#[derive(Debug)]
+pub struct ClientHandle {
+    /// CLIENT ID: unique, increasing.
+    pub id: u64,
+    /// The peer's address.
+    pub addr: SocketAddr,
+    /// Our side of the connection.
+    pub laddr: SocketAddr,
+    /// When the connection was accepted.
+    pub created: Instant,
+    /// CLIENT SETNAME / HELLO SETNAME.
+    pub name: Mutex<Option<Bytes>>,
+    /// CLIENT SETINFO LIB-NAME.
+    pub lib_name: Mutex<Option<Bytes>>,
+    /// CLIENT SETINFO LIB-VER.
+    pub lib_ver: Mutex<Option<Bytes>>,
+    /// The selected database.
+    pub db: AtomicUsize,
+    /// 2 or 3.
+    pub resp: AtomicU8,
+    /// Name of the last command run (`client|list` form).
+    pub last_cmd: Mutex<&'static str>,
+    /// Milliseconds since `created` of the last command.
+    pub last_active_ms: AtomicU64,
+    /// CLIENT NO-EVICT.
+    pub no_evict: AtomicBool,
+    /// Blocked in a command such as XREAD BLOCK.
+    pub blocked: AtomicBool,
+    /// Bytes waiting in the query buffer.
+    pub qbuf: AtomicUsize,
+    /// Bytes waiting in the output buffer.
+    pub omem: AtomicUsize,
+    /// Cancelled to close the connection (CLIENT KILL).
+    pub kill: CancellationToken,
+}
+
+impl ClientHandle {
+    /// Seconds since the connection was accepted.
+    pub fn age_secs(&self) -> u64 {
+        self.created.elapsed().as_secs()
+    }
+
+    /// Seconds since the last command.
+    pub fn idle_secs(&self) -> u64 {
+        let now = self.created.elapsed().as_millis() as u64;
+        now.saturating_sub(self.last_active_ms.load(Ordering::Relaxed)) / 1000
+    }
+
+    /// Marks the connection active now, running `cmd`.
+    pub fn touch(&self, cmd: &'static str) {
+        self.last_active_ms
+            .store(self.created.elapsed().as_millis() as u64, Ordering::Relaxed);
+        *self.last_cmd.lock() = cmd;
+    }
+
+    /// The line CLIENT LIST and CLIENT INFO print for this client (Redis 7.2 fields,
+    /// so `lib-name`/`lib-ver` are there; buffers we do not have report 0).
+    pub fn info_line(&self) -> String {
+        let name = self.name.lock().clone().unwrap_or_default();
+        let lib_name = self.lib_name.lock().clone().unwrap_or_default();
+        let lib_ver = self.lib_ver.lock().clone().unwrap_or_default();
+        let blocked = self.blocked.load(Ordering::Relaxed);
+        let mut flags = String::new();
+        if blocked {
+            flags.push('b');
+        }
+        if self.no_evict.load(Ordering::Relaxed) {
+            flags.push('e');
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
+        let qbuf = self.qbuf.load(Ordering::Relaxed);
+        let omem = self.omem.load(Ordering::Relaxed);
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            self.id,
+            String::from_utf8_lossy(&name),
+            self.age_secs(),
+            self.idle_secs(),
+            flags,
+            self.db.load(Ordering::Relaxed),
+            qbuf,
+            omem,
+            qbuf + omem,
+            self.last_cmd.lock(),
+            self.resp.load(Ordering::Relaxed),
+            String::from_utf8_lossy(&lib_name),
+            String::from_utf8_lossy(&lib_ver),
+        )
+    }
+}
+
+/// Every connected client, by id.
+#[derive(Debug, Default)]
+pub struct ClientRegistry {
+    clients: Mutex<BTreeMap<u64, Arc<ClientHandle>>>,
+    next_id: AtomicU64,
+    blocked: AtomicUsize,
+}
+
+impl ClientRegistry {
+    /// Registers a new connection and returns its handle.
+    pub fn register(&self, addr: SocketAddr, laddr: SocketAddr) -> Arc<ClientHandle> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let handle = Arc::new(ClientHandle {
+            id,
+            addr,
+            laddr,
+            created: Instant::now(),
+            name: Mutex::new(None),
+            lib_name: Mutex::new(None),
+            lib_ver: Mutex::new(None),
+            db: AtomicUsize::new(0),
+            resp: AtomicU8::new(2),
+            last_cmd: Mutex::new("NULL"),
+            last_active_ms: AtomicU64::new(0),
+            no_evict: AtomicBool::new(false),
+            blocked: AtomicBool::new(false),
+            qbuf: AtomicUsize::new(0),
+            omem: AtomicUsize::new(0),
+            kill: CancellationToken::new(),
+        });
+        self.clients.lock().insert(id, Arc::clone(&handle));
+        handle
+    }
+
+    /// Removes a closed connection.
+    pub fn unregister(&self, id: u64) {
+        if let Some(h) = self.clients.lock().remove(&id) {
+            if h.blocked.swap(false, Ordering::Relaxed) {
+                self.blocked.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Number of connected clients.
+    pub fn len(&self) -> usize {
+        self.clients.lock().len()
+    }
+
+    /// True when no client is connected.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A snapshot of every client, by id.
+    pub fn snapshot(&self) -> Vec<Arc<ClientHandle>> {
+        self.clients.lock().values().cloned().collect()
+    }
+
+    /// The client with `id`, if connected.
+    pub fn get(&self, id: u64) -> Option<Arc<ClientHandle>> {
+        self.clients.lock().get(&id).cloned()
+    }
+
+    /// Marks `client` blocked or not, keeping INFO's `blocked_clients` right.
+    pub fn set_blocked(&self, client: &ClientHandle, blocked: bool) {
+        if client.blocked.swap(blocked, Ordering::Relaxed) != blocked {
+            if blocked {
+                self.blocked.fetch_add(1, Ordering::Relaxed);
+            } else {
+                self.blocked.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// INFO `blocked_clients`.
+    pub fn blocked(&self) -> usize {
+        self.blocked.load(Ordering::Relaxed)
+    }
+
+    /// Asks every connection to close (shutdown).
+    pub fn kill_all(&self) {
+        for c in self.clients.lock().values() {
+            c.kill.cancel();
+        }
+    }
+}

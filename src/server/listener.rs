@@ -1,0 +1,245 @@
+//! Binding, accepting, admission (protected mode, maxclients), background upkeep and
+//! graceful shutdown.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+
+use super::{serve_connection, ClientHandle, ServerState, SharedState};
+use crate::config::Config;
+
+/// Redis's reply to a non-loopback client when no password is set.
+pub const DENIED: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/// Redis's reply when `maxclients` connections are open.
+pub const MAX_CLIENTS: &str = "-ERR max number of clients reached\r\n";
+
+/// The server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// A listening socket could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why the OS refused.
+        source: std::io::Error,
+    },
+    /// `bind` named no address.
+    #[error("no address to listen on: set --bind")]
+    NoBindAddress,
+}
+
+/// A server that is accepting connections.
+#[derive(Debug)]
+pub struct RunningServer {
+    state: SharedState,
+    addrs: Vec<SocketAddr>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// The first address it listens on (with the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addrs[0]
+    }
+
+    /// Every address it listens on.
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// The shared state (for embedding and tests).
+    pub fn state(&self) -> &SharedState {
+        &self.state
+    }
+
+    /// Starts a graceful shutdown: stop accepting, answer what was read, close.
+    pub fn shutdown(&self) {
+        self.state.shutdown.cancel();
+    }
+
+    /// Waits until the server has shut down (after [`shutdown`](Self::shutdown), a
+    /// SHUTDOWN command, or a signal handled by the caller).
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+/// Binds every `bind` address on `port` and starts serving in the background.
+pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
+    let mut listeners = Vec::new();
+    let mut port = config.port;
+    if config.bind.is_empty() {
+        return Err(ServerError::NoBindAddress);
+    }
+    for ip in &config.bind {
+        // With port 0 the first bind picks the port and the others share it.
+        let addr = SocketAddr::new(*ip, port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServerError::Bind { addr, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| ServerError::Bind { addr, source })?;
+        port = local.port();
+        listeners.push((listener, local));
+    }
+    let addrs: Vec<SocketAddr> = listeners.iter().map(|(_, a)| *a).collect();
+    for a in &addrs {
+        tracing::info!(addr = %a, "ringbus listening");
+    }
+    let state = Arc::new(ServerState::new(config, port));
+    let task = tokio::spawn(serve(Arc::clone(&state), listeners));
+    Ok(RunningServer { state, addrs, task })
+}
+
+async fn serve(state: SharedState, listeners: Vec<(TcpListener, SocketAddr)>) {
+    let mut connections = JoinSet::new();
+    let mut accepters = JoinSet::new();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(TcpStream, SocketAddr)>(256);
+    for (listener, _) in listeners {
+        let tx = tx.clone();
+        let shutdown = state.shutdown.clone();
+        accepters.spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    accepted = listener.accept() => match accepted {
+                        Ok((stream, peer)) => {
+                            if tx.send((stream, peer)).await.is_err() {
+                                break;
+                            }
+                        }
+                        Err(e) => {
+                            // EMFILE and friends: back off instead of spinning.
+                            tracing::warn!(error = %e, "accept failed");
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                    }
+                }
+            }
+        });
+    }
+    drop(tx);
+    let upkeep = tokio::spawn(upkeep(Arc::clone(&state)));
+    loop {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => break,
+            next = rx.recv() => match next {
+                Some((stream, peer)) => admit(&state, &mut connections, stream, peer).await,
+                None => break,
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    accepters.shutdown().await;
+    state.clients.kill_all();
+    // Connections answer what they have read, flush and close.
+    while connections.join_next().await.is_some() {}
+    upkeep.abort();
+    tracing::info!("ringbus stopped");
+}
+
+/// Applies maxclients, registers the client and spawns its task.
+async fn admit(
+    state: &SharedState,
+    connections: &mut JoinSet<()>,
+    mut stream: TcpStream,
+    peer: SocketAddr,
+) {
+    state
+        .stats
+        .connections_received
+        .fetch_add(1, Ordering::Relaxed);
+    let maxclients = state.config().maxclients;
+    if state.clients.len() >= maxclients {
+        refuse(state, &mut stream, peer, MAX_CLIENTS, "maxclients").await;
+        return;
+    }
+    let _ = stream.set_nodelay(true);
+    let local = stream.local_addr().unwrap_or(peer);
+    let handle = state.clients.register(peer, local);
+    connections.spawn(admit_stream(stream, Arc::clone(state), handle));
+}
+
+/// Serves a registered client after the protected-mode check, then unregisters it.
+/// Generic over the byte stream so the check can be tested with any peer address.
+pub async fn admit_stream<S>(mut stream: S, state: SharedState, handle: Arc<ClientHandle>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let id = handle.id;
+    let peer = handle.addr;
+    let has_password = state.config().requirepass.is_some();
+    if protected_mode_denies(has_password, peer.ip()) {
+        refuse(&state, &mut stream, peer, DENIED, "protected mode").await;
+    } else {
+        serve_connection(stream, Arc::clone(&state), handle).await;
+    }
+    state.clients.unregister(id);
+}
+
+async fn refuse<S>(state: &ServerState, stream: &mut S, peer: SocketAddr, text: &str, reason: &str)
+where
+    S: AsyncWrite + Unpin,
+{
+    state
+        .stats
+        .rejected_connections
+        .fetch_add(1, Ordering::Relaxed);
+    tracing::warn!(%peer, reason, "connection refused");
+    // Best effort: the client may already be gone.
+    let _ = stream.write_all(text.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+/// Protected mode: with no password, only loopback clients are served.
+pub fn protected_mode_denies(has_password: bool, peer: IpAddr) -> bool {
+    let loopback = match peer {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+    };
+    !has_password && !loopback
+}
+
+/// Background work: removes expired keys in bounded slices, ten times a second.
+async fn upkeep(state: SharedState) {
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        tick.tick().await;
+        let now = crate::store::now_ms();
+        for (_, db) in state.store.iter() {
+            let gone = db.sweep_expired(now, 1000);
+            if !gone.is_empty() {
+                state
+                    .stats
+                    .expired_keys
+                    .fetch_add(gone.len() as u64, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protected_mode_allows_only_loopback_without_password() {
+        let lo: IpAddr = "127.0.0.1".parse().unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        let remote = IpAddr::from([192, 0, 2, 7]);
+        let lo6: IpAddr = "::1".parse().unwrap_or(lo);
+        let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap_or(lo);
+        assert!(!protected_mode_denies(false, lo));
+        assert!(!protected_mode_denies(false, lo6));
+        assert!(!protected_mode_denies(false, mapped));
+        assert!(protected_mode_denies(false, remote));
+        assert!(!protected_mode_denies(true, remote));
+    }
+}

@@ -1,0 +1,670 @@
+//! The keyspace: numbered databases of keys, each with an optional expiry.
+//!
+//! Each database is split into shards by the top bits of a keyed hash of the key, and
+//! each shard keeps its keys ordered by that hash. Two things follow: commands on
+//! different keys rarely touch the same lock, and SCAN's cursor is simply the next hash
+//! to visit, so a full iteration returns every key that was present throughout exactly
+//! once, across any inserts, deletes or renames in between (Redis guarantees "at least
+//! once"). The hash is seeded per process, so clients cannot aim keys at one bucket.
+//!
+//! The keyspace is generic over the value so it can be tested on its own; the server
+//! stores stream handles in it. Values are cheap clones (`Arc`s): a caller clones the
+//! value out under the shard lock and works on it after the lock is gone.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+use ahash::RandomState;
+use bytes::Bytes;
+use parking_lot::RwLock;
+use smallvec::SmallVec;
+
+const SHARD_BITS: u32 = 4;
+const SHARDS: usize = 1 << SHARD_BITS;
+
+/// A key with its value and expiry.
+#[derive(Debug, Clone)]
+struct Slot<V> {
+    key: Bytes,
+    value: V,
+    /// Unix time in milliseconds after which the key is gone.
+    expires_at: Option<u64>,
+}
+
+impl<V> Slot<V> {
+    fn expired(&self, now_ms: u64) -> bool {
+        self.expires_at.is_some_and(|at| at <= now_ms)
+    }
+}
+
+/// Keys whose hashes collide share a bucket; almost every bucket holds one key.
+type Bucket<V> = SmallVec<[Slot<V>; 1]>;
+
+#[derive(Debug)]
+struct Shard<V> {
+    buckets: BTreeMap<u64, Bucket<V>>,
+    len: usize,
+    /// `(expires_at, hash)` of every key with an expiry, oldest first, so the sweep
+    /// finds due keys without scanning.
+    expiring: BTreeMap<(u64, u64), ()>,
+}
+
+impl<V> Default for Shard<V> {
+    fn default() -> Self {
+        Shard {
+            buckets: BTreeMap::new(),
+            len: 0,
+            expiring: BTreeMap::new(),
+        }
+    }
+}
+
+impl<V: Clone> Shard<V> {
+    fn find(&self, hash: u64, key: &[u8]) -> Option<&Slot<V>> {
+        self.buckets
+            .get(&hash)?
+            .iter()
+            .find(|s| s.key.as_ref() == key)
+    }
+
+    fn find_mut(&mut self, hash: u64, key: &[u8]) -> Option<&mut Slot<V>> {
+        self.buckets
+            .get_mut(&hash)?
+            .iter_mut()
+            .find(|s| s.key.as_ref() == key)
+    }
+
+    /// Removes a key regardless of its expiry.
+    fn take(&mut self, hash: u64, key: &[u8]) -> Option<Slot<V>> {
+        let bucket = self.buckets.get_mut(&hash)?;
+        let pos = bucket.iter().position(|s| s.key.as_ref() == key)?;
+        let slot = bucket.swap_remove(pos);
+        if bucket.is_empty() {
+            self.buckets.remove(&hash);
+        }
+        if let Some(at) = slot.expires_at {
+            self.unindex(at, hash);
+        }
+        self.len -= 1;
+        Some(slot)
+    }
+
+    fn put(&mut self, hash: u64, slot: Slot<V>) {
+        if let Some(at) = slot.expires_at {
+            self.expiring.insert((at, hash), ());
+        }
+        self.buckets.entry(hash).or_default().push(slot);
+        self.len += 1;
+    }
+
+    fn unindex(&mut self, at: u64, hash: u64) {
+        // Another key of the same bucket may share the expiry; keep the entry then.
+        let still_used = self
+            .buckets
+            .get(&hash)
+            .is_some_and(|b| b.iter().any(|s| s.expires_at == Some(at)));
+        if !still_used {
+            self.expiring.remove(&(at, hash));
+        }
+    }
+
+    fn set_expiry(&mut self, hash: u64, key: &[u8], at: Option<u64>) {
+        let old = match self.find_mut(hash, key) {
+            Some(slot) => std::mem::replace(&mut slot.expires_at, at),
+            None => return,
+        };
+        if let Some(old) = old {
+            self.unindex(old, hash);
+        }
+        if let Some(at) = at {
+            self.expiring.insert((at, hash), ());
+        }
+    }
+}
+
+/// When EXPIRE may set a new expiry: its NX/XX/GT/LT options, checked one by one as
+/// Redis does (a key with no expiry counts as an infinite one for GT and LT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExpireCondition {
+    /// Only when the key has no expiry.
+    pub nx: bool,
+    /// Only when the key has an expiry.
+    pub xx: bool,
+    /// Only when the new expiry is later than the current one.
+    pub gt: bool,
+    /// Only when the new expiry is earlier than the current one.
+    pub lt: bool,
+}
+
+impl ExpireCondition {
+    /// No condition.
+    pub const ALWAYS: ExpireCondition = ExpireCondition {
+        nx: false,
+        xx: false,
+        gt: false,
+        lt: false,
+    };
+
+    fn allows(&self, current: Option<u64>, at: u64) -> bool {
+        !(self.nx && current.is_some()
+            || self.xx && current.is_none()
+            || self.gt && current.is_none_or(|c| at <= c)
+            || self.lt && current.is_some_and(|c| at >= c))
+    }
+}
+
+/// What [`Db::expire`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExpireOutcome<V> {
+    /// No such key, or the condition did not hold.
+    Unchanged,
+    /// The expiry was set.
+    Set,
+    /// The time was already past: the key was deleted (its value is returned).
+    Deleted(V),
+}
+
+/// What [`Db::rename`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RenameOutcome<V> {
+    /// The source key does not exist.
+    NoSuchKey,
+    /// RENAMENX and the destination exists: nothing changed.
+    DestinationExists,
+    /// Renamed; holds the destination's old value when one was overwritten.
+    Renamed(Option<V>),
+}
+
+/// One numbered database.
+#[derive(Debug)]
+pub struct Db<V> {
+    shards: Box<[RwLock<Shard<V>>]>,
+    hasher: RandomState,
+}
+
+impl<V: Clone> Default for Db<V> {
+    fn default() -> Self {
+        Db {
+            shards: (0..SHARDS).map(|_| RwLock::new(Shard::default())).collect(),
+            hasher: RandomState::new(),
+        }
+    }
+}
+
+impl<V: Clone> Db<V> {
+    fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    fn shard_of(hash: u64) -> usize {
+        (hash >> (64 - SHARD_BITS)) as usize
+    }
+
+    fn shard(&self, hash: u64) -> &RwLock<Shard<V>> {
+        &self.shards[Self::shard_of(hash)]
+    }
+
+    /// The live value of `key`. An expired key is deleted on the way (as Redis's lazy
+    /// expiry) and its value handed to `on_expired` so waiters can be told.
+    pub fn get(&self, key: &[u8], now_ms: u64) -> Lookup<V> {
+        let hash = self.hash(key);
+        {
+            let shard = self.shard(hash).read();
+            match shard.find(hash, key) {
+                None => return Lookup::Missing,
+                Some(slot) if !slot.expired(now_ms) => return Lookup::Found(slot.value.clone()),
+                Some(_) => {}
+            }
+        }
+        let mut shard = self.shard(hash).write();
+        match shard.find(hash, key) {
+            Some(slot) if slot.expired(now_ms) => match shard.take(hash, key) {
+                Some(slot) => Lookup::Expired(slot.value),
+                None => Lookup::Missing,
+            },
+            Some(slot) => Lookup::Found(slot.value.clone()),
+            None => Lookup::Missing,
+        }
+    }
+
+    /// The value of `key`, inserting `make()` when it is absent (or expired: then the
+    /// old value is returned too, so its waiters can be told). `true` when created.
+    pub fn get_or_insert_with(
+        &self,
+        key: &Bytes,
+        now_ms: u64,
+        make: impl FnOnce() -> V,
+    ) -> (V, bool, Option<V>) {
+        if let Lookup::Found(v) = self.get(key, now_ms) {
+            return (v, false, None);
+        }
+        let hash = self.hash(key);
+        let mut shard = self.shard(hash).write();
+        let mut expired = None;
+        if let Some(slot) = shard.find(hash, key) {
+            if !slot.expired(now_ms) {
+                return (slot.value.clone(), false, None);
+            }
+            expired = shard.take(hash, key).map(|s| s.value);
+        }
+        let value = make();
+        shard.put(
+            hash,
+            Slot {
+                key: key.clone(),
+                value: value.clone(),
+                expires_at: None,
+            },
+        );
+        (value, true, expired)
+    }
+
+    /// True when `key` exists and has not expired.
+    pub fn contains(&self, key: &[u8], now_ms: u64) -> bool {
+        let hash = self.hash(key);
+        let shard = self.shard(hash).read();
+        shard.find(hash, key).is_some_and(|s| !s.expired(now_ms))
+    }
+
+    /// Deletes `key`; returns its value when it existed and had not expired.
+    pub fn remove(&self, key: &[u8], now_ms: u64) -> Option<V> {
+        let hash = self.hash(key);
+        let slot = self.shard(hash).write().take(hash, key)?;
+        (!slot.expired(now_ms)).then_some(slot.value)
+    }
+
+    /// Deletes `key` only if its value is still `current` (by `same`), so a caller that
+    /// saw a stream empty can drop it without racing a concurrent writer.
+    pub fn remove_if(&self, key: &[u8], same: impl FnOnce(&V) -> bool) -> Option<V> {
+        let hash = self.hash(key);
+        let mut shard = self.shard(hash).write();
+        let matches = shard.find(hash, key).is_some_and(|s| same(&s.value));
+        if matches {
+            shard.take(hash, key).map(|s| s.value)
+        } else {
+            None
+        }
+    }
+
+    /// Number of keys (expired ones not yet swept included, as Redis's DBSIZE).
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.read().len).sum()
+    }
+
+    /// True when the database holds no key.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of keys with an expiry (INFO keyspace `expires=`).
+    pub fn expiring_len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| {
+                let s = s.read();
+                s.buckets
+                    .values()
+                    .flat_map(|b| b.iter())
+                    .filter(|slot| slot.expires_at.is_some())
+                    .count()
+            })
+            .sum()
+    }
+
+    /// Sets or clears the expiry of `key` under `cond`. `at_ms` in the past deletes it.
+    pub fn expire(
+        &self,
+        key: &[u8],
+        at_ms: u64,
+        cond: ExpireCondition,
+        now_ms: u64,
+    ) -> ExpireOutcome<V> {
+        let hash = self.hash(key);
+        let mut shard = self.shard(hash).write();
+        let current = match shard.find(hash, key) {
+            Some(slot) if !slot.expired(now_ms) => slot.expires_at,
+            _ => return ExpireOutcome::Unchanged,
+        };
+        if !cond.allows(current, at_ms) {
+            return ExpireOutcome::Unchanged;
+        }
+        if at_ms <= now_ms {
+            return match shard.take(hash, key) {
+                Some(slot) => ExpireOutcome::Deleted(slot.value),
+                None => ExpireOutcome::Unchanged,
+            };
+        }
+        shard.set_expiry(hash, key, Some(at_ms));
+        ExpireOutcome::Set
+    }
+
+    /// `None` when the key does not exist, else its expiry (`Some(None)`: none).
+    pub fn expires_at(&self, key: &[u8], now_ms: u64) -> Option<Option<u64>> {
+        let hash = self.hash(key);
+        let shard = self.shard(hash).read();
+        match shard.find(hash, key) {
+            Some(slot) if !slot.expired(now_ms) => Some(slot.expires_at),
+            _ => None,
+        }
+    }
+
+    /// Removes the expiry of `key`; true when it had one.
+    pub fn persist(&self, key: &[u8], now_ms: u64) -> bool {
+        let hash = self.hash(key);
+        let mut shard = self.shard(hash).write();
+        match shard.find(hash, key) {
+            Some(slot) if !slot.expired(now_ms) && slot.expires_at.is_some() => {
+                shard.set_expiry(hash, key, None);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Renames `from` to `to`, keeping the value and its expiry, atomically (both
+    /// shards are locked in index order). `nx`: refuse when `to` exists.
+    pub fn rename(&self, from: &[u8], to: &Bytes, nx: bool, now_ms: u64) -> RenameOutcome<V> {
+        let (hf, ht) = (self.hash(from), self.hash(to));
+        let (sf, st) = (Self::shard_of(hf), Self::shard_of(ht));
+        let mut first = self.shards[sf.min(st)].write();
+        let mut second = (sf != st).then(|| self.shards[sf.max(st)].write());
+        let (src, dst) = match second.as_deref_mut() {
+            None => (&mut *first, None),
+            Some(other) if sf < st => (&mut *first, Some(other)),
+            Some(other) => (other, Some(&mut *first)),
+        };
+        rename_in(src, dst, (hf, from), (ht, to), nx, now_ms)
+    }
+
+    /// Visits up to `count` hash buckets from `cursor` (0 = start), calling `visit` with
+    /// each live key and value. Returns the cursor to continue from; 0 when done.
+    pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&Bytes, &V)) -> u64 {
+        let count = count.max(1);
+        let mut visited = 0usize;
+        let mut next = cursor;
+        let mut shard_idx = Self::shard_of(cursor);
+        while shard_idx < SHARDS {
+            let shard = self.shards[shard_idx].read();
+            for (&hash, bucket) in shard.buckets.range((Bound::Included(next), Bound::Unbounded))
+            {
+                if visited >= count {
+                    return hash;
+                }
+                for slot in bucket {
+                    visit(&slot.key, &slot.value);
+                }
+                visited += 1;
+                match hash.checked_add(1) {
+                    Some(n) => next = n,
+                    None => return 0,
+                }
+            }
+            drop(shard);
+            shard_idx += 1;
+            if shard_idx < SHARDS {
+                next = (shard_idx as u64) << (64 - SHARD_BITS);
+            }
+        }
+        0
+    }
+
+    /// Every key and value (KEYS, FLUSH bookkeeping). Expired keys included; callers
+    /// filter with [`Db::contains`] or by time as they need.
+    pub fn for_each(&self, mut visit: impl FnMut(&Bytes, &V, Option<u64>)) {
+        for shard in self.shards.iter() {
+            let shard = shard.read();
+            for slot in shard.buckets.values().flat_map(|b| b.iter()) {
+                visit(&slot.key, &slot.value, slot.expires_at);
+            }
+        }
+    }
+
+    /// Removes every key, returning the values so their waiters can be told.
+    pub fn clear(&self) -> Vec<V> {
+        let mut out = Vec::new();
+        for shard in self.shards.iter() {
+            let old = std::mem::take(&mut *shard.write());
+            out.extend(old.buckets.into_values().flatten().map(|s| s.value));
+        }
+        out
+    }
+
+    /// Deletes up to `max` keys whose expiry is due, returning them.
+    pub fn sweep_expired(&self, now_ms: u64, max: usize) -> Vec<(Bytes, V)> {
+        let mut out = Vec::new();
+        for shard in self.shards.iter() {
+            if out.len() >= max {
+                break;
+            }
+            let due = {
+                let s = shard.read();
+                s.expiring.keys().next().is_some_and(|&(at, _)| at <= now_ms)
+            };
+            if !due {
+                continue;
+            }
+            let mut s = shard.write();
+            while out.len() < max {
+                let Some((&(at, hash), _)) = s.expiring.iter().next() else {
+                    break;
+                };
+                if at > now_ms {
+                    break;
+                }
+                s.expiring.remove(&(at, hash));
+                let keys: Vec<Bytes> = s
+                    .buckets
+                    .get(&hash)
+                    .map(|b| {
+                        b.iter()
+                            .filter(|slot| slot.expired(now_ms))
+                            .map(|slot| slot.key.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                for key in keys {
+                    if let Some(slot) = s.take(hash, &key) {
+                        out.push((slot.key, slot.value));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+fn rename_in<V: Clone>(
+    src: &mut Shard<V>,
+    mut dst: Option<&mut Shard<V>>,
+    (hf, from): (u64, &[u8]),
+    (ht, to): (u64, &Bytes),
+    nx: bool,
+    now_ms: u64,
+) -> RenameOutcome<V> {
+    match src.find(hf, from) {
+        Some(slot) if !slot.expired(now_ms) => {}
+        _ => return RenameOutcome::NoSuchKey,
+    }
+    if from == to.as_ref() {
+        return if nx {
+            RenameOutcome::DestinationExists
+        } else {
+            RenameOutcome::Renamed(None)
+        };
+    }
+    let dest_live = {
+        let d: &mut Shard<V> = match dst.as_deref_mut() {
+            Some(d) => d,
+            None => &mut *src,
+        };
+        match d.find(ht, to) {
+            Some(slot) if !slot.expired(now_ms) => true,
+            Some(_) => {
+                d.take(ht, to);
+                false
+            }
+            None => false,
+        }
+    };
+    if dest_live && nx {
+        return RenameOutcome::DestinationExists;
+    }
+    let Some(mut slot) = src.take(hf, from) else {
+        return RenameOutcome::NoSuchKey;
+    };
+    let d: &mut Shard<V> = match dst {
+        Some(d) => d,
+        None => src,
+    };
+    let old = if dest_live {
+        d.take(ht, to).map(|s| s.value)
+    } else {
+        None
+    };
+    slot.key = to.clone();
+    d.put(ht, slot);
+    RenameOutcome::Renamed(old)
+}
+
+/// The result of a key lookup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup<V> {
+    /// The key exists.
+    Found(V),
+    /// The key does not exist.
+    Missing,
+    /// The key had expired and was deleted by this lookup.
+    Expired(V),
+}
+
+impl<V> Lookup<V> {
+    /// The value when found.
+    pub fn found(self) -> Option<V> {
+        match self {
+            Lookup::Found(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(s: &str) -> Bytes {
+        Bytes::copy_from_slice(s.as_bytes())
+    }
+
+    fn db_with(keys: &[&str]) -> Db<u32> {
+        let db = Db::default();
+        for (i, k) in keys.iter().enumerate() {
+            db.get_or_insert_with(&key(k), 0, || i as u32);
+        }
+        db
+    }
+
+    #[test]
+    fn insert_get_remove() {
+        let db = db_with(&["a", "b"]);
+        assert_eq!(db.len(), 2);
+        assert_eq!(db.get(b"a", 0), Lookup::Found(0));
+        let (v, created, _) = db.get_or_insert_with(&key("a"), 0, || 9);
+        assert_eq!((v, created), (0, false));
+        assert_eq!(db.remove(b"a", 0), Some(0));
+        assert_eq!(db.remove(b"a", 0), None);
+        assert_eq!(db.get(b"a", 0), Lookup::Missing);
+        assert_eq!(db.len(), 1);
+    }
+
+    #[test]
+    fn expiry_is_lazy_and_swept() {
+        let db = db_with(&["a", "b", "c"]);
+        assert_eq!(db.expire(b"a", 100, ExpireCondition::ALWAYS, 0), ExpireOutcome::Set);
+        assert_eq!(db.expire(b"b", 200, ExpireCondition::ALWAYS, 0), ExpireOutcome::Set);
+        assert_eq!(db.expiring_len(), 2);
+        assert_eq!(db.expires_at(b"a", 50), Some(Some(100)));
+        assert_eq!(db.get(b"a", 100), Lookup::Expired(0));
+        assert_eq!(db.len(), 2);
+        let swept = db.sweep_expired(250, 10);
+        assert_eq!(swept.len(), 1);
+        assert_eq!(swept[0].0, key("b"));
+        assert_eq!(db.len(), 1);
+        assert_eq!(db.expiring_len(), 0);
+    }
+
+    #[test]
+    fn expire_conditions() {
+        let nx = ExpireCondition { nx: true, ..Default::default() };
+        let xx = ExpireCondition { xx: true, ..Default::default() };
+        let gt = ExpireCondition { gt: true, ..Default::default() };
+        let lt = ExpireCondition { lt: true, ..Default::default() };
+        let always = ExpireCondition::ALWAYS;
+        let db = db_with(&["k"]);
+        assert_eq!(db.expire(b"k", 100, xx, 0), ExpireOutcome::Unchanged);
+        assert_eq!(db.expire(b"k", 100, gt, 0), ExpireOutcome::Unchanged, "no ttl = infinite");
+        assert_eq!(db.expire(b"k", 100, nx, 0), ExpireOutcome::Set);
+        assert_eq!(db.expire(b"k", 200, nx, 0), ExpireOutcome::Unchanged);
+        assert_eq!(db.expire(b"k", 50, gt, 0), ExpireOutcome::Unchanged);
+        assert_eq!(db.expire(b"k", 150, gt, 0), ExpireOutcome::Set);
+        assert_eq!(db.expire(b"k", 120, lt, 0), ExpireOutcome::Set);
+        assert_eq!(db.expires_at(b"k", 0), Some(Some(120)));
+        assert!(db.persist(b"k", 0));
+        assert!(!db.persist(b"k", 0));
+        assert_eq!(db.expire(b"k", 10, lt, 20), ExpireOutcome::Deleted(0));
+        assert_eq!(db.expire(b"missing", 10, always, 0), ExpireOutcome::Unchanged);
+    }
+
+    #[test]
+    fn rename_moves_value_and_expiry() {
+        let db = db_with(&["a", "b"]);
+        db.expire(b"a", 500, ExpireCondition::ALWAYS, 0);
+        assert_eq!(db.rename(b"a", &key("b"), true, 0), RenameOutcome::DestinationExists);
+        assert_eq!(db.rename(b"a", &key("b"), false, 0), RenameOutcome::Renamed(Some(1)));
+        assert_eq!(db.get(b"b", 0), Lookup::Found(0));
+        assert_eq!(db.expires_at(b"b", 0), Some(Some(500)));
+        assert_eq!(db.len(), 1);
+        assert_eq!(db.rename(b"a", &key("c"), false, 0), RenameOutcome::NoSuchKey);
+        assert_eq!(db.rename(b"b", &key("b"), false, 0), RenameOutcome::Renamed(None));
+        // Across many names, so both the same-shard and cross-shard paths run.
+        for i in 0..64 {
+            let to = key(&format!("n{i}"));
+            let from = if i == 0 { key("b") } else { key(&format!("n{}", i - 1)) };
+            assert_eq!(db.rename(&from, &to, true, 0), RenameOutcome::Renamed(None));
+        }
+        assert_eq!(db.get(b"n63", 0), Lookup::Found(0));
+        assert_eq!(db.len(), 1);
+        assert_eq!(db.expiring_len(), 1);
+    }
+
+    #[test]
+    fn scan_returns_each_key_once_across_changes() {
+        let names: Vec<String> = (0..1000).map(|i| format!("key:{i}")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let db = db_with(&refs);
+        let mut seen = std::collections::HashMap::new();
+        let mut cursor = 0;
+        let mut round = 0;
+        loop {
+            cursor = db.scan(cursor, 7, |k, _| *seen.entry(k.clone()).or_insert(0) += 1);
+            // Churn: add and remove other keys while iterating.
+            db.get_or_insert_with(&key(&format!("new:{round}")), 0, || 0);
+            db.remove(format!("new:{}", round / 2).as_bytes(), 0);
+            round += 1;
+            if cursor == 0 {
+                break;
+            }
+        }
+        for n in &names {
+            assert_eq!(seen.get(&key(n)), Some(&1), "{n}");
+        }
+    }
+
+    #[test]
+    fn clear_returns_values() {
+        let db = db_with(&["a", "b", "c"]);
+        let mut vals = db.clear();
+        vals.sort();
+        assert_eq!(vals, vec![0, 1, 2]);
+        assert!(db.is_empty());
+    }
+}

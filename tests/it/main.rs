@@ -1,0 +1,8 @@
+//! Integration tests: a ringbus server on port 0, driven by the `redis` crate (RESP2
+//! and RESP3) and by raw bytes for protocol edge cases.
+
+mod connection;
+mod keys;
+mod protocol;
+mod server;
+mod support;
