@@ -27,6 +27,7 @@ Python 3 standard library only.
 import argparse
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -384,14 +385,7 @@ def json_key_spec(node):
 
 
 def json_args(node):
-    out = []
-    for a in to_plain(node):
-        j = {k: a[k] for k in ("name", "type", "key_spec_index", "token", "summary", "since",
-                               "deprecated_since", "flags") if k in a}
-        if "arguments" in a:
-            j["arguments"] = json_args_plain(a["arguments"])
-        out.append(j)
-    return out
+    return json_args_plain(to_plain(node))
 
 
 def json_args_plain(args):
@@ -486,6 +480,10 @@ def collect(conn, extras):
             s[1][0][1] for s in subs_info}
         if missing:
             raise SystemExit("unknown subcommands: %s" % ", ".join(sorted(missing)))
+        # Redis lists subcommands in its dict order, which changes with every process
+        # (random hash seed); sort them so the table is reproducible.
+        subs_info.sort(key=lambda s: s[1][0][1])
+        kept_docs.sort(key=lambda kv: kv[0][1])
         if v[9][0] == "array" or subs_info:
             v[9] = ("array", subs_info)
         info = ("array", v)
@@ -696,14 +694,19 @@ def render(table, version):
     out.append("//! The command table: what redis-server %s answers to COMMAND INFO and\n"
                "//! COMMAND DOCS for every command ringbus serves, plus the commands it lacks\n"
                "//! (scripts/extra_commands.json).\n\n" % version)
-    out.append("use super::spec::{flags, key_flags, BeginSearch, CommandSpec, Doc, FindKeys, "
-               "GetKeysProc, KeySpec};\n\n")
     consts = set()
     top = []
+    items = []
     for name, info, docs in table:
         for _, text in spec_items(info, docs, consts):
-            out.append(text + "\n")
+            items.append(text + "\n")
         top.append(const_name(name))
+    body = "".join(items)
+    used = [n for n in ("flags", "key_flags", "BeginSearch", "CommandSpec", "Doc", "FindKeys",
+                        "GetKeysProc", "KeySpec")
+            if re.search(r"\b%s\b" % ("%s::" % n if n in ("flags", "key_flags") else n), body)]
+    out.append("use super::spec::{%s};\n\n" % ", ".join(used))
+    out.append(body)
     out.append("/// Every top-level command, in the order COMMAND lists them.\n")
     out.append("pub static ALL: &[CommandSpec] = &[\n")
     for c in top:

@@ -45,13 +45,13 @@ impl<'a> Args<'a> {
     }
 
     /// The next argument; a syntax error when there is none.
-    pub fn next(&mut self) -> Result<&'a Bytes, CommandError> {
+    pub fn next_arg(&mut self) -> Result<&'a Bytes, CommandError> {
         self.next_opt().ok_or(CommandError::Syntax)
     }
 
     /// The next argument parsed as a Redis integer (`string2ll` rules).
     pub fn next_i64(&mut self) -> Result<i64, CommandError> {
-        parse_i64(self.next()?).ok_or(CommandError::NotInteger)
+        parse_i64(self.next_arg()?).ok_or(CommandError::NotInteger)
     }
 
     /// True (and consumed) when the next argument equals `word`, ignoring case.

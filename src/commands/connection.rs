@@ -103,9 +103,9 @@ pub fn hello(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     let mut name = None;
     while let Some(opt) = args.next_opt() {
         if opt.eq_ignore_ascii_case(b"AUTH") && args.remaining() >= 2 {
-            credentials = Some((args.next()?, args.next()?));
+            credentials = Some((args.next_arg()?, args.next_arg()?));
         } else if opt.eq_ignore_ascii_case(b"SETNAME") && args.remaining() >= 1 {
-            name = Some(args.next()?);
+            name = Some(args.next_arg()?);
         } else {
             return Err(CommandError::err(format!(
                 "Syntax error in HELLO option '{}'",
@@ -346,7 +346,10 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Result<(), CommandError> {
             ids.push(parse_i64(raw).ok_or_else(|| CommandError::err("Invalid client ID"))?);
         }
         for id in ids {
-            if let Some(c) = u64::try_from(id).ok().and_then(|id| ctx.server.clients.get(id)) {
+            if let Some(c) = u64::try_from(id)
+                .ok()
+                .and_then(|id| ctx.server.clients.get(id))
+            {
                 text.push_str(&c.info_line());
                 text.push('\n');
             }
@@ -384,8 +387,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Res {
             None => Err(CommandError::err("No such client")),
         };
     }
-    let (mut id, mut addr, mut laddr, mut normal_only, mut skipme) =
-        (None, None, None, None, true);
+    let (mut id, mut addr, mut laddr, mut normal_only, mut skipme) = (None, None, None, None, true);
     let mut opts = Args::new(args);
     while let Some(opt) = opts.next_opt() {
         let Some(value) = opts.next_opt() else {
@@ -394,9 +396,9 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Res {
         let opt = opt.to_ascii_lowercase();
         match opt.as_slice() {
             b"id" => {
-                let v = parse_i64(value).filter(|v| *v >= 1).ok_or_else(|| {
-                    CommandError::err("client-id should be greater than 0")
-                })?;
+                let v = parse_i64(value)
+                    .filter(|v| *v >= 1)
+                    .ok_or_else(|| CommandError::err("client-id should be greater than 0"))?;
                 id = Some(v as u64);
             }
             b"type" => normal_only = Some(client_type_matches(value)?),

@@ -58,26 +58,26 @@ pub fn keys(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     Ok(Flow::Continue)
 }
 
-/// Parses a SCAN cursor as Redis does (`strtoull`: a leading `-` wraps around).
+/// Parses a SCAN cursor as Redis does with `strtoul`: no leading space, an optional
+/// sign (`-1` wraps around), digits to the end; the empty string is cursor 0.
 fn parse_cursor(raw: &[u8]) -> Option<u64> {
-    let s = std::str::from_utf8(raw).ok()?;
-    let trimmed = s.trim_start();
-    let (neg, digits) = match trimmed.as_bytes().first() {
-        Some(b'-') => (true, &trimmed[1..]),
-        Some(b'+') => (false, &trimmed[1..]),
-        _ => (false, trimmed),
+    let (neg, digits) = match raw.first() {
+        Some(b'-') => (true, &raw[1..]),
+        Some(b'+') => (false, &raw[1..]),
+        Some(_) => (false, raw),
+        None => return Some(0),
     };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let v: u64 = digits.parse().ok()?;
+    let v: u64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
     Some(if neg { v.wrapping_neg() } else { v })
 }
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 pub fn scan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     let cursor = parse_cursor(&argv[1]).ok_or_else(|| CommandError::err("invalid cursor"))?;
-    let mut pattern: Option<&Bytes> = None;
+    let mut pattern: Option<&Bytes> = None; // `MATCH *` is the same as no MATCH
     let mut count = 10usize;
     let mut type_filter: Option<Vec<u8>> = None;
     let mut args = Args::new(&argv[2..]);
@@ -92,9 +92,10 @@ pub fn scan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
             }
             count = usize::try_from(n).unwrap_or(usize::MAX);
         } else if opt.eq_ignore_ascii_case(b"match") {
-            pattern = Some(args.next()?);
+            let p = args.next_arg()?;
+            pattern = (p.as_ref() != b"*").then_some(p);
         } else if opt.eq_ignore_ascii_case(b"type") {
-            type_filter = Some(args.next()?.to_ascii_lowercase());
+            type_filter = Some(args.next_arg()?.to_ascii_lowercase());
         } else {
             return Err(CommandError::Syntax);
         }
@@ -239,7 +240,10 @@ mod tests {
         assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
         assert_eq!(parse_cursor(b"18446744073709551616"), None);
         assert_eq!(parse_cursor(b"abc"), None);
-        assert_eq!(parse_cursor(b""), None);
+        assert_eq!(parse_cursor(b""), Some(0));
+        assert_eq!(parse_cursor(b" 1"), None);
+        assert_eq!(parse_cursor(b"1 "), None);
+        assert_eq!(parse_cursor(b"-"), None);
         assert_eq!(parse_cursor(b"1x"), None);
     }
 }

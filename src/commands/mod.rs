@@ -17,8 +17,8 @@ mod server;
 use bytes::Bytes;
 
 pub use args::{parse_i64, parse_u64, Args};
-pub use error::CommandError;
 pub(crate) use error::lossy;
+pub use error::CommandError;
 pub use spec::{flags, CommandSpec, Doc};
 
 use crate::protocol::Reply;
@@ -138,10 +138,10 @@ mod tests {
                 .map(|a| Bytes::copy_from_slice(a.as_bytes()))
                 .collect()
         };
-        let e = resolve(&argv("PING a b")).err().map(|e| e.to_string());
+        let e = resolve(&argv("ECHO")).err().map(|e| e.to_string());
         assert_eq!(
             e.as_deref(),
-            Some("ERR wrong number of arguments for 'ping' command")
+            Some("ERR wrong number of arguments for 'echo' command")
         );
         let e = resolve(&argv("foo a b")).err().map(|e| e.to_string());
         assert_eq!(

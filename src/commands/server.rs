@@ -24,8 +24,9 @@ pub fn dbsize(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Res {
 fn flush_mode(argv: &[Bytes]) -> Result<(), CommandError> {
     match argv.get(1) {
         None => Ok(()),
-        Some(m) if argv.len() == 2
-            && (m.eq_ignore_ascii_case(b"sync") || m.eq_ignore_ascii_case(b"async")) =>
+        Some(m)
+            if argv.len() == 2
+                && (m.eq_ignore_ascii_case(b"sync") || m.eq_ignore_ascii_case(b"async")) =>
         {
             Ok(())
         }
@@ -55,11 +56,15 @@ pub fn flushall(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 /// flush; it exists because client test suites call it between tests.
 pub fn function(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     // Only FLUSH is in the table, so the dispatcher has already checked the name.
+    if argv.len() > 3 {
+        return Err(CommandError::err(format!(
+            "unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.",
+            lossy(&argv[1], 128)
+        )));
+    }
     match argv.get(2) {
         None => {}
-        Some(m)
-            if argv.len() == 3
-                && (m.eq_ignore_ascii_case(b"sync") || m.eq_ignore_ascii_case(b"async")) => {}
+        Some(m) if m.eq_ignore_ascii_case(b"sync") || m.eq_ignore_ascii_case(b"async") => {}
         Some(_) => {
             return Err(CommandError::err(
                 "FUNCTION FLUSH only supports SYNC|ASYNC option",
@@ -100,7 +105,10 @@ pub fn shutdown(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
         }
         return Err(CommandError::err("No shutdown in progress."));
     }
-    tracing::warn!(client = ctx.client.handle.id, "SHUTDOWN requested by client");
+    tracing::warn!(
+        client = ctx.client.handle.id,
+        "SHUTDOWN requested by client"
+    );
     ctx.server.shutdown.cancel();
     Ok(Flow::Close)
 }
@@ -120,9 +128,17 @@ pub fn config(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     match sub.as_slice() {
         b"get" => {
             let cfg = ctx.server.config();
-            let mut found: Vec<(&'static str, String)> = Vec::new();
+            let mut found: Vec<(String, String)> = Vec::new();
             for pattern in &argv[2..] {
+                // As Redis: a name without glob characters is looked up as given and
+                // replied with the caller's spelling; a pattern replies canonical names.
+                let literal = !pattern.iter().any(|c| matches!(c, b'[' | b'*' | b'?'));
                 for (name, value) in cfg.get(pattern) {
+                    let name = if literal {
+                        String::from_utf8_lossy(pattern).into_owned()
+                    } else {
+                        name.to_string()
+                    };
                     if !found.iter().any(|(n, _)| *n == name) {
                         found.push((name, value));
                     }
@@ -232,7 +248,12 @@ pub fn cpu_seconds() -> (f64, f64) {
     // Fields after the command name, which is in parentheses and may hold spaces.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // utime and stime are fields 14 and 15 of the whole line; CLK_TCK is 100 on Linux.
     (ticks(11) / 100.0, ticks(12) / 100.0)
 }
@@ -267,7 +288,11 @@ fn info_text(server: &ServerState, wanted: &[String]) -> Result<String, CommandE
     Ok(out)
 }
 
-fn write_section(server: &ServerState, section: &str, o: &mut String) -> Result<bool, CommandError> {
+fn write_section(
+    server: &ServerState,
+    section: &str,
+    o: &mut String,
+) -> Result<bool, CommandError> {
     let cfg = server.config().clone();
     let stats = &server.stats;
     let now_us = std::time::SystemTime::now()
@@ -339,7 +364,9 @@ fn write_section(server: &ServerState, section: &str, o: &mut String) -> Result<
             )?;
         }
         "replication" => {
-            o.push_str("# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_repl_offset:0\r\n");
+            o.push_str(
+                "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_repl_offset:0\r\n",
+            );
         }
         "cpu" => {
             let (user, sys) = cpu_seconds();
@@ -361,7 +388,11 @@ fn write_section(server: &ServerState, section: &str, o: &mut String) -> Result<
             for (name, s) in stats.commands() {
                 let calls = ld(&s.calls);
                 let usec = ld(&s.usec);
-                let per = if calls == 0 { 0.0 } else { usec as f64 / calls as f64 };
+                let per = if calls == 0 {
+                    0.0
+                } else {
+                    usec as f64 / calls as f64
+                };
                 writeln!(
                     o,
                     "cmdstat_{name}:calls={calls},usec={usec},usec_per_call={per:.2},rejected_calls={},failed_calls={}\r",
@@ -375,7 +406,11 @@ fn write_section(server: &ServerState, section: &str, o: &mut String) -> Result<
             for (i, db) in server.store.iter() {
                 let keys = db.len();
                 if keys > 0 {
-                    writeln!(o, "db{i}:keys={keys},expires={},avg_ttl=0\r", db.expiring_len())?;
+                    writeln!(
+                        o,
+                        "db{i}:keys={keys},expires={},avg_ttl=0\r",
+                        db.expiring_len()
+                    )?;
                 }
             }
         }

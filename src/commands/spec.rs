@@ -513,7 +513,7 @@ mod tests {
         let client = spec("client");
         assert_eq!(client.subcommand(b"ID").map(|s| s.name), Some("client|id"));
         let setinfo = client.subcommand(b"setinfo").expect("client|setinfo");
-        assert_eq!(setinfo.arity, -4);
+        assert_eq!(setinfo.arity, 4);
         assert!(setinfo.has_flag(flags::LOADING | flags::STALE));
         assert_eq!(setinfo.acl_categories, &["slow", "connection"]);
         assert!(client.subcommand(b"pause").is_none());

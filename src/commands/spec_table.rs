@@ -3,9 +3,7 @@
 //! COMMAND DOCS for every command ringbus serves, plus the commands it lacks
 //! (scripts/extra_commands.json).
 
-use super::spec::{
-    flags, key_flags, BeginSearch, CommandSpec, Doc, FindKeys, GetKeysProc, KeySpec,
-};
+use super::spec::{flags, key_flags, BeginSearch, CommandSpec, Doc, FindKeys, KeySpec};
 
 /// `PING`.
 const PING: CommandSpec = CommandSpec {
@@ -400,23 +398,22 @@ const SELECT: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
-/// `CLIENT NO-EVICT`.
-const CLIENT_NO_EVICT: CommandSpec = CommandSpec {
-    name: "client|no-evict",
-    arity: 3,
-    flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+/// `CLIENT GETNAME`.
+const CLIENT_GETNAME: CommandSpec = CommandSpec {
+    name: "client|getname",
+    arity: 2,
+    flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
     first_key: 0,
     last_key: 0,
     step: 0,
     group: "connection",
-    acl_categories: &["admin", "slow", "dangerous", "connection"],
+    acl_categories: &["slow", "connection"],
     key_specs: &[],
     getkeys: None,
     info: Doc::Array(&[
-        Doc::Bulk("client|no-evict"),
-        Doc::Int(3),
+        Doc::Bulk("client|getname"),
+        Doc::Int(2),
         Doc::Set(&[
-            Doc::Simple("admin"),
             Doc::Simple("noscript"),
             Doc::Simple("loading"),
             Doc::Simple("stale"),
@@ -424,46 +421,16 @@ const CLIENT_NO_EVICT: CommandSpec = CommandSpec {
         Doc::Int(0),
         Doc::Int(0),
         Doc::Int(0),
-        Doc::Set(&[
-            Doc::Simple("@admin"),
-            Doc::Simple("@slow"),
-            Doc::Simple("@dangerous"),
-            Doc::Simple("@connection"),
-        ]),
+        Doc::Set(&[Doc::Simple("@slow"), Doc::Simple("@connection")]),
         Doc::Set(&[]),
         Doc::Set(&[]),
         Doc::Set(&[]),
     ]),
     docs: Doc::Map(&[
-        (
-            "summary",
-            Doc::Bulk("Set client eviction mode for the current connection"),
-        ),
-        ("since", Doc::Bulk("7.0.0")),
+        ("summary", Doc::Bulk("Get the current connection name")),
+        ("since", Doc::Bulk("2.6.9")),
         ("group", Doc::Bulk("connection")),
         ("complexity", Doc::Bulk("O(1)")),
-        (
-            "arguments",
-            Doc::Array(&[Doc::Map(&[
-                ("name", Doc::Bulk("enabled")),
-                ("type", Doc::Bulk("oneof")),
-                (
-                    "arguments",
-                    Doc::Array(&[
-                        Doc::Map(&[
-                            ("name", Doc::Bulk("on")),
-                            ("type", Doc::Bulk("pure-token")),
-                            ("token", Doc::Bulk("ON")),
-                        ]),
-                        Doc::Map(&[
-                            ("name", Doc::Bulk("off")),
-                            ("type", Doc::Bulk("pure-token")),
-                            ("token", Doc::Bulk("OFF")),
-                        ]),
-                    ]),
-                ),
-            ])]),
-        ),
     ]),
     subcommands: &[],
 };
@@ -504,9 +471,9 @@ const CLIENT_HELP: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
-/// `CLIENT GETNAME`.
-const CLIENT_GETNAME: CommandSpec = CommandSpec {
-    name: "client|getname",
+/// `CLIENT ID`.
+const CLIENT_ID: CommandSpec = CommandSpec {
+    name: "client|id",
     arity: 2,
     flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
     first_key: 0,
@@ -517,7 +484,7 @@ const CLIENT_GETNAME: CommandSpec = CommandSpec {
     key_specs: &[],
     getkeys: None,
     info: Doc::Array(&[
-        Doc::Bulk("client|getname"),
+        Doc::Bulk("client|id"),
         Doc::Int(2),
         Doc::Set(&[
             Doc::Simple("noscript"),
@@ -533,8 +500,51 @@ const CLIENT_GETNAME: CommandSpec = CommandSpec {
         Doc::Set(&[]),
     ]),
     docs: Doc::Map(&[
-        ("summary", Doc::Bulk("Get the current connection name")),
-        ("since", Doc::Bulk("2.6.9")),
+        (
+            "summary",
+            Doc::Bulk("Returns the client ID for the current connection"),
+        ),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("connection")),
+        ("complexity", Doc::Bulk("O(1)")),
+    ]),
+    subcommands: &[],
+};
+
+/// `CLIENT INFO`.
+const CLIENT_INFO: CommandSpec = CommandSpec {
+    name: "client|info",
+    arity: 2,
+    flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "connection",
+    acl_categories: &["slow", "connection"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("client|info"),
+        Doc::Int(2),
+        Doc::Set(&[
+            Doc::Simple("noscript"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@slow"), Doc::Simple("@connection")]),
+        Doc::Set(&[Doc::Bulk("nondeterministic_output")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Returns information about the current client connection."),
+        ),
+        ("since", Doc::Bulk("6.2.0")),
         ("group", Doc::Bulk("connection")),
         ("complexity", Doc::Bulk("O(1)")),
     ]),
@@ -703,197 +713,6 @@ const CLIENT_KILL: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
-/// `CLIENT SETNAME`.
-const CLIENT_SETNAME: CommandSpec = CommandSpec {
-    name: "client|setname",
-    arity: 3,
-    flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0,
-    last_key: 0,
-    step: 0,
-    group: "connection",
-    acl_categories: &["slow", "connection"],
-    key_specs: &[],
-    getkeys: None,
-    info: Doc::Array(&[
-        Doc::Bulk("client|setname"),
-        Doc::Int(3),
-        Doc::Set(&[
-            Doc::Simple("noscript"),
-            Doc::Simple("loading"),
-            Doc::Simple("stale"),
-        ]),
-        Doc::Int(0),
-        Doc::Int(0),
-        Doc::Int(0),
-        Doc::Set(&[Doc::Simple("@slow"), Doc::Simple("@connection")]),
-        Doc::Set(&[]),
-        Doc::Set(&[]),
-        Doc::Set(&[]),
-    ]),
-    docs: Doc::Map(&[
-        ("summary", Doc::Bulk("Set the current connection name")),
-        ("since", Doc::Bulk("2.6.9")),
-        ("group", Doc::Bulk("connection")),
-        ("complexity", Doc::Bulk("O(1)")),
-        (
-            "arguments",
-            Doc::Array(&[Doc::Map(&[
-                ("name", Doc::Bulk("connection-name")),
-                ("type", Doc::Bulk("string")),
-            ])]),
-        ),
-    ]),
-    subcommands: &[],
-};
-
-/// `CLIENT ID`.
-const CLIENT_ID: CommandSpec = CommandSpec {
-    name: "client|id",
-    arity: 2,
-    flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0,
-    last_key: 0,
-    step: 0,
-    group: "connection",
-    acl_categories: &["slow", "connection"],
-    key_specs: &[],
-    getkeys: None,
-    info: Doc::Array(&[
-        Doc::Bulk("client|id"),
-        Doc::Int(2),
-        Doc::Set(&[
-            Doc::Simple("noscript"),
-            Doc::Simple("loading"),
-            Doc::Simple("stale"),
-        ]),
-        Doc::Int(0),
-        Doc::Int(0),
-        Doc::Int(0),
-        Doc::Set(&[Doc::Simple("@slow"), Doc::Simple("@connection")]),
-        Doc::Set(&[]),
-        Doc::Set(&[]),
-        Doc::Set(&[]),
-    ]),
-    docs: Doc::Map(&[
-        (
-            "summary",
-            Doc::Bulk("Returns the client ID for the current connection"),
-        ),
-        ("since", Doc::Bulk("5.0.0")),
-        ("group", Doc::Bulk("connection")),
-        ("complexity", Doc::Bulk("O(1)")),
-    ]),
-    subcommands: &[],
-};
-
-/// `CLIENT INFO`.
-const CLIENT_INFO: CommandSpec = CommandSpec {
-    name: "client|info",
-    arity: 2,
-    flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0,
-    last_key: 0,
-    step: 0,
-    group: "connection",
-    acl_categories: &["slow", "connection"],
-    key_specs: &[],
-    getkeys: None,
-    info: Doc::Array(&[
-        Doc::Bulk("client|info"),
-        Doc::Int(2),
-        Doc::Set(&[
-            Doc::Simple("noscript"),
-            Doc::Simple("loading"),
-            Doc::Simple("stale"),
-        ]),
-        Doc::Int(0),
-        Doc::Int(0),
-        Doc::Int(0),
-        Doc::Set(&[Doc::Simple("@slow"), Doc::Simple("@connection")]),
-        Doc::Set(&[Doc::Bulk("nondeterministic_output")]),
-        Doc::Set(&[]),
-        Doc::Set(&[]),
-    ]),
-    docs: Doc::Map(&[
-        (
-            "summary",
-            Doc::Bulk("Returns information about the current client connection."),
-        ),
-        ("since", Doc::Bulk("6.2.0")),
-        ("group", Doc::Bulk("connection")),
-        ("complexity", Doc::Bulk("O(1)")),
-    ]),
-    subcommands: &[],
-};
-
-/// `CLIENT REPLY`.
-const CLIENT_REPLY: CommandSpec = CommandSpec {
-    name: "client|reply",
-    arity: 3,
-    flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0,
-    last_key: 0,
-    step: 0,
-    group: "connection",
-    acl_categories: &["slow", "connection"],
-    key_specs: &[],
-    getkeys: None,
-    info: Doc::Array(&[
-        Doc::Bulk("client|reply"),
-        Doc::Int(3),
-        Doc::Set(&[
-            Doc::Simple("noscript"),
-            Doc::Simple("loading"),
-            Doc::Simple("stale"),
-        ]),
-        Doc::Int(0),
-        Doc::Int(0),
-        Doc::Int(0),
-        Doc::Set(&[Doc::Simple("@slow"), Doc::Simple("@connection")]),
-        Doc::Set(&[]),
-        Doc::Set(&[]),
-        Doc::Set(&[]),
-    ]),
-    docs: Doc::Map(&[
-        (
-            "summary",
-            Doc::Bulk("Instruct the server whether to reply to commands"),
-        ),
-        ("since", Doc::Bulk("3.2.0")),
-        ("group", Doc::Bulk("connection")),
-        ("complexity", Doc::Bulk("O(1)")),
-        (
-            "arguments",
-            Doc::Array(&[Doc::Map(&[
-                ("name", Doc::Bulk("on_off_skip")),
-                ("type", Doc::Bulk("oneof")),
-                (
-                    "arguments",
-                    Doc::Array(&[
-                        Doc::Map(&[
-                            ("name", Doc::Bulk("on")),
-                            ("type", Doc::Bulk("pure-token")),
-                            ("token", Doc::Bulk("ON")),
-                        ]),
-                        Doc::Map(&[
-                            ("name", Doc::Bulk("off")),
-                            ("type", Doc::Bulk("pure-token")),
-                            ("token", Doc::Bulk("OFF")),
-                        ]),
-                        Doc::Map(&[
-                            ("name", Doc::Bulk("skip")),
-                            ("type", Doc::Bulk("pure-token")),
-                            ("token", Doc::Bulk("SKIP")),
-                        ]),
-                    ]),
-                ),
-            ])]),
-        ),
-    ]),
-    subcommands: &[],
-};
-
 /// `CLIENT LIST`.
 const CLIENT_LIST: CommandSpec = CommandSpec {
     name: "client|list",
@@ -1017,10 +836,145 @@ const CLIENT_LIST: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
+/// `CLIENT NO-EVICT`.
+const CLIENT_NO_EVICT: CommandSpec = CommandSpec {
+    name: "client|no-evict",
+    arity: 3,
+    flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "connection",
+    acl_categories: &["admin", "slow", "dangerous", "connection"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("client|no-evict"),
+        Doc::Int(3),
+        Doc::Set(&[
+            Doc::Simple("admin"),
+            Doc::Simple("noscript"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[
+            Doc::Simple("@admin"),
+            Doc::Simple("@slow"),
+            Doc::Simple("@dangerous"),
+            Doc::Simple("@connection"),
+        ]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Set client eviction mode for the current connection"),
+        ),
+        ("since", Doc::Bulk("7.0.0")),
+        ("group", Doc::Bulk("connection")),
+        ("complexity", Doc::Bulk("O(1)")),
+        (
+            "arguments",
+            Doc::Array(&[Doc::Map(&[
+                ("name", Doc::Bulk("enabled")),
+                ("type", Doc::Bulk("oneof")),
+                (
+                    "arguments",
+                    Doc::Array(&[
+                        Doc::Map(&[
+                            ("name", Doc::Bulk("on")),
+                            ("type", Doc::Bulk("pure-token")),
+                            ("token", Doc::Bulk("ON")),
+                        ]),
+                        Doc::Map(&[
+                            ("name", Doc::Bulk("off")),
+                            ("type", Doc::Bulk("pure-token")),
+                            ("token", Doc::Bulk("OFF")),
+                        ]),
+                    ]),
+                ),
+            ])]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `CLIENT REPLY`.
+const CLIENT_REPLY: CommandSpec = CommandSpec {
+    name: "client|reply",
+    arity: 3,
+    flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "connection",
+    acl_categories: &["slow", "connection"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("client|reply"),
+        Doc::Int(3),
+        Doc::Set(&[
+            Doc::Simple("noscript"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@slow"), Doc::Simple("@connection")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Instruct the server whether to reply to commands"),
+        ),
+        ("since", Doc::Bulk("3.2.0")),
+        ("group", Doc::Bulk("connection")),
+        ("complexity", Doc::Bulk("O(1)")),
+        (
+            "arguments",
+            Doc::Array(&[Doc::Map(&[
+                ("name", Doc::Bulk("on_off_skip")),
+                ("type", Doc::Bulk("oneof")),
+                (
+                    "arguments",
+                    Doc::Array(&[
+                        Doc::Map(&[
+                            ("name", Doc::Bulk("on")),
+                            ("type", Doc::Bulk("pure-token")),
+                            ("token", Doc::Bulk("ON")),
+                        ]),
+                        Doc::Map(&[
+                            ("name", Doc::Bulk("off")),
+                            ("type", Doc::Bulk("pure-token")),
+                            ("token", Doc::Bulk("OFF")),
+                        ]),
+                        Doc::Map(&[
+                            ("name", Doc::Bulk("skip")),
+                            ("type", Doc::Bulk("pure-token")),
+                            ("token", Doc::Bulk("SKIP")),
+                        ]),
+                    ]),
+                ),
+            ])]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
 /// `CLIENT SETINFO`.
 const CLIENT_SETINFO: CommandSpec = CommandSpec {
     name: "client|setinfo",
-    arity: -4,
+    arity: 4,
     flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
     first_key: 0,
     last_key: 0,
@@ -1031,7 +985,7 @@ const CLIENT_SETINFO: CommandSpec = CommandSpec {
     getkeys: None,
     info: Doc::Array(&[
         Doc::Bulk("client|setinfo"),
-        Doc::Int(-4),
+        Doc::Int(4),
         Doc::Set(&[
             Doc::Simple("noscript"),
             Doc::Simple("loading"),
@@ -1079,6 +1033,50 @@ const CLIENT_SETINFO: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
+/// `CLIENT SETNAME`.
+const CLIENT_SETNAME: CommandSpec = CommandSpec {
+    name: "client|setname",
+    arity: 3,
+    flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "connection",
+    acl_categories: &["slow", "connection"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("client|setname"),
+        Doc::Int(3),
+        Doc::Set(&[
+            Doc::Simple("noscript"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@slow"), Doc::Simple("@connection")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        ("summary", Doc::Bulk("Set the current connection name")),
+        ("since", Doc::Bulk("2.6.9")),
+        ("group", Doc::Bulk("connection")),
+        ("complexity", Doc::Bulk("O(1)")),
+        (
+            "arguments",
+            Doc::Array(&[Doc::Map(&[
+                ("name", Doc::Bulk("connection-name")),
+                ("type", Doc::Bulk("string")),
+            ])]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
 /// `CLIENT`.
 const CLIENT: CommandSpec = CommandSpec {
     name: "client",
@@ -1102,16 +1100,16 @@ const CLIENT: CommandSpec = CommandSpec {
         Doc::Set(&[]),
         Doc::Set(&[]),
         Doc::Array(&[
-            CLIENT_NO_EVICT.info,
-            CLIENT_HELP.info,
             CLIENT_GETNAME.info,
-            CLIENT_KILL.info,
-            CLIENT_SETNAME.info,
+            CLIENT_HELP.info,
             CLIENT_ID.info,
             CLIENT_INFO.info,
-            CLIENT_REPLY.info,
+            CLIENT_KILL.info,
             CLIENT_LIST.info,
+            CLIENT_NO_EVICT.info,
+            CLIENT_REPLY.info,
             CLIENT_SETINFO.info,
+            CLIENT_SETNAME.info,
         ]),
     ]),
     docs: Doc::Map(&[
@@ -1125,30 +1123,30 @@ const CLIENT: CommandSpec = CommandSpec {
         (
             "subcommands",
             Doc::Map(&[
-                ("client|no-evict", CLIENT_NO_EVICT.docs),
-                ("client|help", CLIENT_HELP.docs),
                 ("client|getname", CLIENT_GETNAME.docs),
-                ("client|kill", CLIENT_KILL.docs),
-                ("client|setname", CLIENT_SETNAME.docs),
+                ("client|help", CLIENT_HELP.docs),
                 ("client|id", CLIENT_ID.docs),
                 ("client|info", CLIENT_INFO.docs),
-                ("client|reply", CLIENT_REPLY.docs),
+                ("client|kill", CLIENT_KILL.docs),
                 ("client|list", CLIENT_LIST.docs),
+                ("client|no-evict", CLIENT_NO_EVICT.docs),
+                ("client|reply", CLIENT_REPLY.docs),
                 ("client|setinfo", CLIENT_SETINFO.docs),
+                ("client|setname", CLIENT_SETNAME.docs),
             ]),
         ),
     ]),
     subcommands: &[
-        CLIENT_NO_EVICT,
-        CLIENT_HELP,
         CLIENT_GETNAME,
-        CLIENT_KILL,
-        CLIENT_SETNAME,
+        CLIENT_HELP,
         CLIENT_ID,
         CLIENT_INFO,
-        CLIENT_REPLY,
+        CLIENT_KILL,
         CLIENT_LIST,
+        CLIENT_NO_EVICT,
+        CLIENT_REPLY,
         CLIENT_SETINFO,
+        CLIENT_SETNAME,
     ],
 };
 
@@ -1185,10 +1183,10 @@ const COMMAND_COUNT: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
-/// `COMMAND GETKEYSANDFLAGS`.
-const COMMAND_GETKEYSANDFLAGS: CommandSpec = CommandSpec {
-    name: "command|getkeysandflags",
-    arity: -4,
+/// `COMMAND DOCS`.
+const COMMAND_DOCS: CommandSpec = CommandSpec {
+    name: "command|docs",
+    arity: -2,
     flags: flags::LOADING | flags::STALE,
     first_key: 0,
     last_key: 0,
@@ -1198,27 +1196,38 @@ const COMMAND_GETKEYSANDFLAGS: CommandSpec = CommandSpec {
     key_specs: &[],
     getkeys: None,
     info: Doc::Array(&[
-        Doc::Bulk("command|getkeysandflags"),
-        Doc::Int(-4),
+        Doc::Bulk("command|docs"),
+        Doc::Int(-2),
         Doc::Set(&[Doc::Simple("loading"), Doc::Simple("stale")]),
         Doc::Int(0),
         Doc::Int(0),
         Doc::Int(0),
         Doc::Set(&[Doc::Simple("@slow"), Doc::Simple("@connection")]),
-        Doc::Set(&[]),
+        Doc::Set(&[Doc::Bulk("nondeterministic_output_order")]),
         Doc::Set(&[]),
         Doc::Set(&[]),
     ]),
     docs: Doc::Map(&[
         (
             "summary",
-            Doc::Bulk("Extract keys and access flags given a full Redis command"),
+            Doc::Bulk("Get array of specific Redis command documentation"),
         ),
         ("since", Doc::Bulk("7.0.0")),
         ("group", Doc::Bulk("server")),
         (
             "complexity",
-            Doc::Bulk("O(N) where N is the number of arguments to the command"),
+            Doc::Bulk("O(N) where N is the number of commands to look up"),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[Doc::Map(&[
+                ("name", Doc::Bulk("command-name")),
+                ("type", Doc::Bulk("string")),
+                (
+                    "flags",
+                    Doc::Set(&[Doc::Simple("optional"), Doc::Simple("multiple")]),
+                ),
+            ])]),
         ),
     ]),
     subcommands: &[],
@@ -1263,6 +1272,45 @@ const COMMAND_GETKEYS: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
+/// `COMMAND GETKEYSANDFLAGS`.
+const COMMAND_GETKEYSANDFLAGS: CommandSpec = CommandSpec {
+    name: "command|getkeysandflags",
+    arity: -4,
+    flags: flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "server",
+    acl_categories: &["slow", "connection"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("command|getkeysandflags"),
+        Doc::Int(-4),
+        Doc::Set(&[Doc::Simple("loading"), Doc::Simple("stale")]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@slow"), Doc::Simple("@connection")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Extract keys and access flags given a full Redis command"),
+        ),
+        ("since", Doc::Bulk("7.0.0")),
+        ("group", Doc::Bulk("server")),
+        (
+            "complexity",
+            Doc::Bulk("O(N) where N is the number of arguments to the command"),
+        ),
+    ]),
+    subcommands: &[],
+};
+
 /// `COMMAND HELP`.
 const COMMAND_HELP: CommandSpec = CommandSpec {
     name: "command|help",
@@ -1295,6 +1343,65 @@ const COMMAND_HELP: CommandSpec = CommandSpec {
         ("since", Doc::Bulk("5.0.0")),
         ("group", Doc::Bulk("server")),
         ("complexity", Doc::Bulk("O(1)")),
+    ]),
+    subcommands: &[],
+};
+
+/// `COMMAND INFO`.
+const COMMAND_INFO: CommandSpec = CommandSpec {
+    name: "command|info",
+    arity: -2,
+    flags: flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "server",
+    acl_categories: &["slow", "connection"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("command|info"),
+        Doc::Int(-2),
+        Doc::Set(&[Doc::Simple("loading"), Doc::Simple("stale")]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@slow"), Doc::Simple("@connection")]),
+        Doc::Set(&[Doc::Bulk("nondeterministic_output_order")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk(
+                "Get array of specific Redis command details, or all when no argument is given.",
+            ),
+        ),
+        ("since", Doc::Bulk("2.8.13")),
+        ("group", Doc::Bulk("server")),
+        (
+            "complexity",
+            Doc::Bulk("O(N) where N is the number of commands to look up"),
+        ),
+        (
+            "history",
+            Doc::Set(&[Doc::Array(&[
+                Doc::Bulk("7.0.0"),
+                Doc::Bulk("Allowed to be called with no argument to get info on all commands."),
+            ])]),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[Doc::Map(&[
+                ("name", Doc::Bulk("command-name")),
+                ("type", Doc::Bulk("string")),
+                (
+                    "flags",
+                    Doc::Set(&[Doc::Simple("optional"), Doc::Simple("multiple")]),
+                ),
+            ])]),
+        ),
     ]),
     subcommands: &[],
 };
@@ -1364,115 +1471,6 @@ const COMMAND_LIST: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
-/// `COMMAND DOCS`.
-const COMMAND_DOCS: CommandSpec = CommandSpec {
-    name: "command|docs",
-    arity: -2,
-    flags: flags::LOADING | flags::STALE,
-    first_key: 0,
-    last_key: 0,
-    step: 0,
-    group: "server",
-    acl_categories: &["slow", "connection"],
-    key_specs: &[],
-    getkeys: None,
-    info: Doc::Array(&[
-        Doc::Bulk("command|docs"),
-        Doc::Int(-2),
-        Doc::Set(&[Doc::Simple("loading"), Doc::Simple("stale")]),
-        Doc::Int(0),
-        Doc::Int(0),
-        Doc::Int(0),
-        Doc::Set(&[Doc::Simple("@slow"), Doc::Simple("@connection")]),
-        Doc::Set(&[Doc::Bulk("nondeterministic_output_order")]),
-        Doc::Set(&[]),
-        Doc::Set(&[]),
-    ]),
-    docs: Doc::Map(&[
-        (
-            "summary",
-            Doc::Bulk("Get array of specific Redis command documentation"),
-        ),
-        ("since", Doc::Bulk("7.0.0")),
-        ("group", Doc::Bulk("server")),
-        (
-            "complexity",
-            Doc::Bulk("O(N) where N is the number of commands to look up"),
-        ),
-        (
-            "arguments",
-            Doc::Array(&[Doc::Map(&[
-                ("name", Doc::Bulk("command-name")),
-                ("type", Doc::Bulk("string")),
-                (
-                    "flags",
-                    Doc::Set(&[Doc::Simple("optional"), Doc::Simple("multiple")]),
-                ),
-            ])]),
-        ),
-    ]),
-    subcommands: &[],
-};
-
-/// `COMMAND INFO`.
-const COMMAND_INFO: CommandSpec = CommandSpec {
-    name: "command|info",
-    arity: -2,
-    flags: flags::LOADING | flags::STALE,
-    first_key: 0,
-    last_key: 0,
-    step: 0,
-    group: "server",
-    acl_categories: &["slow", "connection"],
-    key_specs: &[],
-    getkeys: None,
-    info: Doc::Array(&[
-        Doc::Bulk("command|info"),
-        Doc::Int(-2),
-        Doc::Set(&[Doc::Simple("loading"), Doc::Simple("stale")]),
-        Doc::Int(0),
-        Doc::Int(0),
-        Doc::Int(0),
-        Doc::Set(&[Doc::Simple("@slow"), Doc::Simple("@connection")]),
-        Doc::Set(&[Doc::Bulk("nondeterministic_output_order")]),
-        Doc::Set(&[]),
-        Doc::Set(&[]),
-    ]),
-    docs: Doc::Map(&[
-        (
-            "summary",
-            Doc::Bulk(
-                "Get array of specific Redis command details, or all when no argument is given.",
-            ),
-        ),
-        ("since", Doc::Bulk("2.8.13")),
-        ("group", Doc::Bulk("server")),
-        (
-            "complexity",
-            Doc::Bulk("O(N) where N is the number of commands to look up"),
-        ),
-        (
-            "history",
-            Doc::Set(&[Doc::Array(&[
-                Doc::Bulk("7.0.0"),
-                Doc::Bulk("Allowed to be called with no argument to get info on all commands."),
-            ])]),
-        ),
-        (
-            "arguments",
-            Doc::Array(&[Doc::Map(&[
-                ("name", Doc::Bulk("command-name")),
-                ("type", Doc::Bulk("string")),
-                (
-                    "flags",
-                    Doc::Set(&[Doc::Simple("optional"), Doc::Simple("multiple")]),
-                ),
-            ])]),
-        ),
-    ]),
-    subcommands: &[],
-};
-
 /// `COMMAND`.
 const COMMAND: CommandSpec = CommandSpec {
     name: "command",
@@ -1497,12 +1495,12 @@ const COMMAND: CommandSpec = CommandSpec {
         Doc::Set(&[]),
         Doc::Array(&[
             COMMAND_COUNT.info,
-            COMMAND_GETKEYSANDFLAGS.info,
-            COMMAND_GETKEYS.info,
-            COMMAND_HELP.info,
-            COMMAND_LIST.info,
             COMMAND_DOCS.info,
+            COMMAND_GETKEYS.info,
+            COMMAND_GETKEYSANDFLAGS.info,
+            COMMAND_HELP.info,
             COMMAND_INFO.info,
+            COMMAND_LIST.info,
         ]),
     ]),
     docs: Doc::Map(&[
@@ -1517,23 +1515,23 @@ const COMMAND: CommandSpec = CommandSpec {
             "subcommands",
             Doc::Map(&[
                 ("command|count", COMMAND_COUNT.docs),
-                ("command|getkeysandflags", COMMAND_GETKEYSANDFLAGS.docs),
-                ("command|getkeys", COMMAND_GETKEYS.docs),
-                ("command|help", COMMAND_HELP.docs),
-                ("command|list", COMMAND_LIST.docs),
                 ("command|docs", COMMAND_DOCS.docs),
+                ("command|getkeys", COMMAND_GETKEYS.docs),
+                ("command|getkeysandflags", COMMAND_GETKEYSANDFLAGS.docs),
+                ("command|help", COMMAND_HELP.docs),
                 ("command|info", COMMAND_INFO.docs),
+                ("command|list", COMMAND_LIST.docs),
             ]),
         ),
     ]),
     subcommands: &[
         COMMAND_COUNT,
-        COMMAND_GETKEYSANDFLAGS,
-        COMMAND_GETKEYS,
-        COMMAND_HELP,
-        COMMAND_LIST,
         COMMAND_DOCS,
+        COMMAND_GETKEYS,
+        COMMAND_GETKEYSANDFLAGS,
+        COMMAND_HELP,
         COMMAND_INFO,
+        COMMAND_LIST,
     ],
 };
 
@@ -1665,82 +1663,6 @@ const CONFIG_GET: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
-/// `CONFIG SET`.
-const CONFIG_SET: CommandSpec = CommandSpec {
-    name: "config|set",
-    arity: -4,
-    flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0,
-    last_key: 0,
-    step: 0,
-    group: "server",
-    acl_categories: &["admin", "slow", "dangerous"],
-    key_specs: &[],
-    getkeys: None,
-    info: Doc::Array(&[
-        Doc::Bulk("config|set"),
-        Doc::Int(-4),
-        Doc::Set(&[
-            Doc::Simple("admin"),
-            Doc::Simple("noscript"),
-            Doc::Simple("loading"),
-            Doc::Simple("stale"),
-        ]),
-        Doc::Int(0),
-        Doc::Int(0),
-        Doc::Int(0),
-        Doc::Set(&[
-            Doc::Simple("@admin"),
-            Doc::Simple("@slow"),
-            Doc::Simple("@dangerous"),
-        ]),
-        Doc::Set(&[
-            Doc::Bulk("request_policy:all_nodes"),
-            Doc::Bulk("response_policy:all_succeeded"),
-        ]),
-        Doc::Set(&[]),
-        Doc::Set(&[]),
-    ]),
-    docs: Doc::Map(&[
-        (
-            "summary",
-            Doc::Bulk("Set configuration parameters to the given values"),
-        ),
-        ("since", Doc::Bulk("2.0.0")),
-        ("group", Doc::Bulk("server")),
-        (
-            "complexity",
-            Doc::Bulk("O(N) when N is the number of configuration parameters provided"),
-        ),
-        (
-            "history",
-            Doc::Set(&[Doc::Array(&[
-                Doc::Bulk("7.0.0"),
-                Doc::Bulk("Added the ability to set multiple parameters in one call."),
-            ])]),
-        ),
-        (
-            "arguments",
-            Doc::Array(&[Doc::Map(&[
-                ("name", Doc::Bulk("parameter_value")),
-                ("type", Doc::Bulk("block")),
-                ("flags", Doc::Set(&[Doc::Simple("multiple")])),
-                (
-                    "arguments",
-                    Doc::Array(&[
-                        Doc::Map(&[
-                            ("name", Doc::Bulk("parameter")),
-                            ("type", Doc::Bulk("string")),
-                        ]),
-                        Doc::Map(&[("name", Doc::Bulk("value")), ("type", Doc::Bulk("string"))]),
-                    ]),
-                ),
-            ])]),
-        ),
-    ]),
-    subcommands: &[],
-};
-
 /// `CONFIG HELP`.
 const CONFIG_HELP: CommandSpec = CommandSpec {
     name: "config|help",
@@ -1819,6 +1741,82 @@ const CONFIG_RESETSTAT: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
+/// `CONFIG SET`.
+const CONFIG_SET: CommandSpec = CommandSpec {
+    name: "config|set",
+    arity: -4,
+    flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "server",
+    acl_categories: &["admin", "slow", "dangerous"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("config|set"),
+        Doc::Int(-4),
+        Doc::Set(&[
+            Doc::Simple("admin"),
+            Doc::Simple("noscript"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[
+            Doc::Simple("@admin"),
+            Doc::Simple("@slow"),
+            Doc::Simple("@dangerous"),
+        ]),
+        Doc::Set(&[
+            Doc::Bulk("request_policy:all_nodes"),
+            Doc::Bulk("response_policy:all_succeeded"),
+        ]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Set configuration parameters to the given values"),
+        ),
+        ("since", Doc::Bulk("2.0.0")),
+        ("group", Doc::Bulk("server")),
+        (
+            "complexity",
+            Doc::Bulk("O(N) when N is the number of configuration parameters provided"),
+        ),
+        (
+            "history",
+            Doc::Set(&[Doc::Array(&[
+                Doc::Bulk("7.0.0"),
+                Doc::Bulk("Added the ability to set multiple parameters in one call."),
+            ])]),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[Doc::Map(&[
+                ("name", Doc::Bulk("parameter_value")),
+                ("type", Doc::Bulk("block")),
+                ("flags", Doc::Set(&[Doc::Simple("multiple")])),
+                (
+                    "arguments",
+                    Doc::Array(&[
+                        Doc::Map(&[
+                            ("name", Doc::Bulk("parameter")),
+                            ("type", Doc::Bulk("string")),
+                        ]),
+                        Doc::Map(&[("name", Doc::Bulk("value")), ("type", Doc::Bulk("string"))]),
+                    ]),
+                ),
+            ])]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
 /// `CONFIG`.
 const CONFIG: CommandSpec = CommandSpec {
     name: "config",
@@ -1843,9 +1841,9 @@ const CONFIG: CommandSpec = CommandSpec {
         Doc::Set(&[]),
         Doc::Array(&[
             CONFIG_GET.info,
-            CONFIG_SET.info,
             CONFIG_HELP.info,
             CONFIG_RESETSTAT.info,
+            CONFIG_SET.info,
         ]),
     ]),
     docs: Doc::Map(&[
@@ -1860,13 +1858,13 @@ const CONFIG: CommandSpec = CommandSpec {
             "subcommands",
             Doc::Map(&[
                 ("config|get", CONFIG_GET.docs),
-                ("config|set", CONFIG_SET.docs),
                 ("config|help", CONFIG_HELP.docs),
                 ("config|resetstat", CONFIG_RESETSTAT.docs),
+                ("config|set", CONFIG_SET.docs),
             ]),
         ),
     ]),
-    subcommands: &[CONFIG_GET, CONFIG_SET, CONFIG_HELP, CONFIG_RESETSTAT],
+    subcommands: &[CONFIG_GET, CONFIG_HELP, CONFIG_RESETSTAT, CONFIG_SET],
 };
 
 /// `DBSIZE`.

@@ -36,7 +36,14 @@ Durations: 30s, 5m, 24h, 1h30m, or a whole number of seconds.";
 /// ringbus: a Redis-compatible event broker. Every stream is a capped in-memory ring
 /// buffer; streams are grouped into sessions of named tracks.
 #[derive(Parser, Debug)]
-#[command(name = "ringbus", version, after_long_help = AFTER_HELP, max_term_width = 100)]
+#[command(
+    name = "ringbus",
+    version,
+    after_long_help = AFTER_HELP,
+    max_term_width = 100,
+    allow_negative_numbers = true,
+    args_override_self = true
+)]
 pub(crate) struct Cli {
     /// IP addresses to listen on: one or more, separated by spaces or commas
     /// [default: 127.0.0.1]
@@ -70,7 +77,12 @@ pub(crate) struct Cli {
 
     /// Require clients to AUTH with this password. Without one, only loopback clients
     /// are accepted [default: none]
-    #[arg(long, env = "RINGBUS_REQUIREPASS", value_name = "PASSWORD", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "RINGBUS_REQUIREPASS",
+        value_name = "PASSWORD",
+        hide_env_values = true
+    )]
     requirepass: Option<String>,
 
     /// Maximum number of connected clients, 1 to 4294967295 [default: 10000]
@@ -125,11 +137,16 @@ pub fn command() -> clap::Command {
     Cli::command()
 }
 
-/// The values typed on the command line (not those clap took from the environment),
-/// per parameter, plus `--config`.
-pub(crate) fn typed(
-    matches: &ArgMatches,
-) -> Result<(Option<String>, Vec<(Param, Vec<String>)>), clap::Error> {
+/// What was typed on the command line (not what clap took from the environment).
+pub(crate) struct Typed {
+    /// `--config`.
+    pub config: Option<String>,
+    /// The values of each flag given, in table order.
+    pub given: Vec<(Param, Vec<String>)>,
+}
+
+/// Collects the values typed on the command line.
+pub(crate) fn typed(matches: &ArgMatches) -> Result<Typed, clap::Error> {
     let cli = Cli::from_arg_matches(matches)?;
     let typed = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
     let one = |id: &str, value: Option<String>| value.filter(|_| typed(id)).map(|v| vec![v]);
@@ -139,7 +156,10 @@ pub(crate) fn typed(
         (Param::Port, one("port", cli.port)),
         (Param::MetricsAddr, one("metrics_addr", cli.metrics_addr)),
         (Param::Tracks, many("track", cli.track)),
-        (Param::DefaultCapacity, one("default_capacity", cli.default_capacity)),
+        (
+            Param::DefaultCapacity,
+            one("default_capacity", cli.default_capacity),
+        ),
         (
             Param::SessionIdleTimeout,
             one("session_idle_timeout", cli.session_idle_timeout),
@@ -148,7 +168,10 @@ pub(crate) fn typed(
         (Param::Maxclients, one("maxclients", cli.maxclients)),
         (Param::Maxmemory, one("maxmemory", cli.maxmemory)),
         (Param::Timeout, one("timeout", cli.timeout)),
-        (Param::ProtoMaxBulkLen, one("proto_max_bulk_len", cli.proto_max_bulk_len)),
+        (
+            Param::ProtoMaxBulkLen,
+            one("proto_max_bulk_len", cli.proto_max_bulk_len),
+        ),
         (
             Param::ClientQueryBufferLimit,
             one("client_query_buffer_limit", cli.client_query_buffer_limit),
@@ -170,5 +193,5 @@ pub(crate) fn typed(
         .into_iter()
         .filter_map(|(param, values)| values.map(|v| (param, v)))
         .collect();
-    Ok((config, given))
+    Ok(Typed { config, given })
 }

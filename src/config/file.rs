@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use super::values::{self, info, lookup, push_track, Param};
+use super::parse::push_track;
+use super::values::{self, info, lookup, Param};
 use super::{invalid, Config, ConfigError, TrackSpec};
 
 /// Reads `path` and applies its settings to `cfg`.
@@ -74,9 +75,9 @@ pub(crate) fn apply_text(cfg: &mut Config, path: &Path, text: &str) -> Result<()
                 [one] => one.clone(),
                 _ => {
                     return Err(fail(format!(
-                        "{name} takes exactly one value, got {} (quote a value that contains spaces)",
-                        vals.len()
-                    )))
+                    "{name} takes exactly one value, got {} (quote a value that contains spaces)",
+                    vals.len()
+                )))
                 }
             },
         };
@@ -190,7 +191,10 @@ mod tests {
     #[test]
     fn splits_like_redis() {
         assert_eq!(words("port 6380"), ["port", "6380"]);
-        assert_eq!(words("  bind   127.0.0.1\t::1 "), ["bind", "127.0.0.1", "::1"]);
+        assert_eq!(
+            words("  bind   127.0.0.1\t::1 "),
+            ["bind", "127.0.0.1", "::1"]
+        );
         assert_eq!(words(r#"requirepass "a b\"c""#), ["requirepass", "a b\"c"]);
         assert_eq!(words(r#"save """#), ["save", ""]);
         assert_eq!(words(r#"x "\x41\n""#), ["x", "A\n"]);
@@ -243,9 +247,15 @@ appendonly no
         assert_eq!(cfg.port, 6380);
         assert_eq!(cfg.bind.len(), 2);
         assert_eq!(cfg.metrics_addr, None);
-        assert_eq!(values::render_tracks(&cfg.tracks), "conversation=10,max-age=3600s insights=20");
+        assert_eq!(
+            crate::config::parse::render_tracks(&cfg.tracks),
+            "conversation=10,max-age=3600s insights=20"
+        );
         assert_eq!(cfg.default_capacity, 5);
-        assert_eq!(cfg.session_idle_timeout, Some(std::time::Duration::from_secs(90)));
+        assert_eq!(
+            cfg.session_idle_timeout,
+            Some(std::time::Duration::from_secs(90))
+        );
         assert_eq!(cfg.requirepass.as_deref(), Some("s3cret pass"));
         assert_eq!(cfg.maxclients, 7);
         assert_eq!(cfg.maxmemory, 1 << 30);
@@ -262,9 +272,12 @@ appendonly no
     #[test]
     fn tracks_line_replaces_and_track_lines_add() {
         let cfg = parse("tracks a=1 b=2\ntrack c=3").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(values::render_tracks(&cfg.tracks), "a=1 b=2 c=3");
+        assert_eq!(
+            crate::config::parse::render_tracks(&cfg.tracks),
+            "a=1 b=2 c=3"
+        );
         let cfg = parse("track c=3\ntracks a=1").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(values::render_tracks(&cfg.tracks), "a=1");
+        assert_eq!(crate::config::parse::render_tracks(&cfg.tracks), "a=1");
     }
 
     #[test]

@@ -32,6 +32,7 @@
 
 mod cli;
 mod file;
+mod parse;
 mod values;
 
 use std::ffi::OsString;
@@ -61,7 +62,7 @@ impl fmt::Display for TrackSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}={}", self.name, self.capacity)?;
         if let Some(age) = self.max_age {
-            write!(f, ",max-age={}", values::render_duration(age))?;
+            write!(f, ",max-age={}", parse::render_duration(age))?;
         }
         Ok(())
     }
@@ -257,11 +258,11 @@ impl Config {
         let matches = command().try_get_matches_from(args)?;
         // clap also reads the process environment (so that --help can show it), but
         // only what was typed on the command line is taken from it here.
-        let (config_flag, flags) = cli::typed(&matches)?;
+        let typed = cli::typed(&matches)?;
         let env = |name: &str| env(name).filter(|v| !v.is_empty());
 
         let mut cfg = Config::default();
-        if let Some(path) = config_flag.or_else(|| env(cli::CONFIG_ENV)) {
+        if let Some(path) = typed.config.or_else(|| env(cli::CONFIG_ENV)) {
             let path = PathBuf::from(path);
             file::load(&mut cfg, &path)?;
             cfg.config_file = Some(path);
@@ -274,7 +275,7 @@ impl Config {
                 }
             }
         }
-        for (param, given) in flags {
+        for (param, given) in typed.given {
             let info = values::info(param);
             let value = given.join(" ");
             values::apply(&mut cfg, param, &value)

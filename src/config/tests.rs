@@ -54,8 +54,14 @@ fn no_input_gives_the_embedded_defaults() {
     assert_eq!(cfg, Config::default());
     assert_eq!(cfg.bind, vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]);
     assert_eq!(cfg.port, 6379);
-    assert_eq!(cfg.metrics_addr.map(|a| a.to_string()).as_deref(), Some("127.0.0.1:9379"));
-    assert_eq!(values::render_tracks(&cfg.tracks), "conversation=1000 insights=1000");
+    assert_eq!(
+        cfg.metrics_addr.map(|a| a.to_string()).as_deref(),
+        Some("127.0.0.1:9379")
+    );
+    assert_eq!(
+        parse::render_tracks(&cfg.tracks),
+        "conversation=1000 insights=1000"
+    );
     assert_eq!(cfg.default_capacity, 1000);
     assert_eq!(cfg.session_idle_timeout, Some(Duration::from_secs(86400)));
     assert_eq!(cfg.databases, 16);
@@ -79,14 +85,24 @@ fn precedence_flag_over_env_over_file_over_default() {
     let cfg = ok(&["--port", "3333"], &env);
     assert_eq!(cfg.port, 3333, "flag beats env and file");
     assert_eq!(cfg.maxclients, 22, "env beats file");
-    assert_eq!(cfg.timeout, Some(Duration::from_secs(1)), "file beats default");
+    assert_eq!(
+        cfg.timeout,
+        Some(Duration::from_secs(1)),
+        "file beats default"
+    );
     assert_eq!(cfg.databases, 3);
-    assert_eq!(cfg.default_capacity, 1000, "default when nothing says otherwise");
+    assert_eq!(
+        cfg.default_capacity, 1000,
+        "default when nothing says otherwise"
+    );
     assert_eq!(cfg.config_file.as_deref(), Some(file.0.as_path()));
 
     // --config beats RINGBUS_CONFIG.
     let other = TempFile::new("precedence-other", "port 4444\n");
-    let cfg = ok(&["--config", other.path()], &[("RINGBUS_CONFIG", file.path())]);
+    let cfg = ok(
+        &["--config", other.path()],
+        &[("RINGBUS_CONFIG", file.path())],
+    );
     assert_eq!(cfg.port, 4444);
     assert_eq!(cfg.maxclients, 10000);
 
@@ -96,77 +112,61 @@ fn precedence_flag_over_env_over_file_over_default() {
 
 #[test]
 fn every_flag_and_env_var_is_wired() {
-    let flags = [
-        "--bind",
-        "127.0.0.2",
-        "::1",
-        "--port",
-        "0",
-        "--metrics-addr",
-        "off",
-        "--track",
-        "t=5,max-age=30s",
-        "--default-capacity",
-        "7",
-        "--session-idle-timeout",
-        "0",
-        "--requirepass",
-        "pw",
-        "--maxclients",
-        "8",
-        "--maxmemory",
-        "1k",
-        "--timeout",
-        "9",
-        "--proto-max-bulk-len",
-        "1mb",
-        "--client-query-buffer-limit",
-        "2mb",
-        "--stream-node-max-entries",
-        "0",
-        "--stream-node-max-bytes",
-        "1kb",
-        "--databases",
-        "1",
-        "--log-format",
-        "JSON",
-        "--log-level",
-        "warn",
+    let pairs = [
+        ("--port", "0"),
+        ("--metrics-addr", "off"),
+        ("--track", "t=5,max-age=30s"),
+        ("--default-capacity", "7"),
+        ("--session-idle-timeout", "0"),
+        ("--requirepass", "pw"),
+        ("--maxclients", "8"),
+        ("--maxmemory", "1k"),
+        ("--timeout", "9"),
+        ("--proto-max-bulk-len", "1mb"),
+        ("--client-query-buffer-limit", "2mb"),
+        ("--stream-node-max-entries", "0"),
+        ("--stream-node-max-bytes", "1kb"),
+        ("--databases", "1"),
+        ("--log-format", "JSON"),
+        ("--log-level", "warn"),
     ];
-    let expected = {
-        let mut c = Config::default();
-        c.bind = vec!["127.0.0.2".parse().unwrap_or(c.bind[0]), "::1".parse().unwrap_or(c.bind[0])];
-        c.port = 0;
-        c.metrics_addr = None;
-        c.tracks = vec![TrackSpec {
+    let mut flags = vec!["--bind", "127.0.0.2", "::1"];
+    flags.extend(pairs.iter().flat_map(|(f, v)| [*f, *v]));
+    let expected = Config {
+        bind: vec![
+            IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)),
+            IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+        ],
+        port: 0,
+        metrics_addr: None,
+        tracks: vec![TrackSpec {
             name: "t".into(),
             capacity: 5,
             max_age: Some(Duration::from_secs(30)),
-        }];
-        c.default_capacity = 7;
-        c.session_idle_timeout = None;
-        c.requirepass = Some("pw".into());
-        c.maxclients = 8;
-        c.maxmemory = 1000;
-        c.timeout = Some(Duration::from_secs(9));
-        c.proto_max_bulk_len = 1 << 20;
-        c.client_query_buffer_limit = 2 << 20;
-        c.stream_node_max_entries = 0;
-        c.stream_node_max_bytes = 1024;
-        c.databases = 1;
-        c.log_format = LogFormat::Json;
-        c.log_level = Some("warn".into());
-        c
+        }],
+        default_capacity: 7,
+        session_idle_timeout: None,
+        requirepass: Some("pw".into()),
+        maxclients: 8,
+        maxmemory: 1000,
+        timeout: Some(Duration::from_secs(9)),
+        proto_max_bulk_len: 1 << 20,
+        client_query_buffer_limit: 2 << 20,
+        stream_node_max_entries: 0,
+        stream_node_max_bytes: 1024,
+        databases: 1,
+        config_file: None,
+        log_format: LogFormat::Json,
+        log_level: Some("warn".into()),
     };
     assert_eq!(ok(&flags, &[]), expected);
 
     // The same values through the environment, one variable per flag.
-    let env: Vec<(String, String)> = flags
-        .chunks(2)
-        .filter(|pair| pair[0] != "--bind")
-        .map(|pair| {
-            let name = format!("RINGBUS_{}", pair[0][2..].replace('-', "_").to_uppercase());
-            (name, pair[1].to_string())
+    let env: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(flag, value)| {
+            let name = format!("RINGBUS_{}", flag[2..].replace('-', "_").to_uppercase());
+            (name, value.to_string())
         })
         .chain([("RINGBUS_BIND".to_string(), "127.0.0.2, ::1".to_string())])
         .collect();
@@ -181,11 +181,14 @@ fn every_flag_and_env_var_is_wired() {
 #[test]
 fn tracks_and_bind_on_the_command_line() {
     let cfg = ok(&["--track", "a=1", "--track", "b=2,max-age=1h"], &[]);
-    assert_eq!(values::render_tracks(&cfg.tracks), "a=1 b=2,max-age=3600s");
+    assert_eq!(parse::render_tracks(&cfg.tracks), "a=1 b=2,max-age=3600s");
     let cfg = ok(&[], &[("RINGBUS_TRACK", "a=1 b=2")]);
-    assert_eq!(values::render_tracks(&cfg.tracks), "a=1 b=2");
+    assert_eq!(parse::render_tracks(&cfg.tracks), "a=1 b=2");
     let cfg = ok(&["--bind", "127.0.0.1,::1", "--bind", "0.0.0.0"], &[]);
-    assert_eq!(values::render(&cfg, values::Param::Bind), "127.0.0.1 ::1 0.0.0.0");
+    assert_eq!(
+        values::render(&cfg, values::Param::Bind),
+        "127.0.0.1 ::1 0.0.0.0"
+    );
     assert_eq!(
         err(&["--track", "a=1", "--track", "a=2"], &[]),
         "invalid value 'a=1 a=2' for --track: duplicate track name 'a': track names must be unique"
@@ -235,7 +238,8 @@ fn load_errors_name_the_setting_and_what_is_accepted() {
         err(&["--log-format", "xml"], &[]),
         "invalid value 'xml' for --log-format: expected 'text' or 'json'"
     );
-    assert!(err(&["--log-level", "ringbus=loud"], &[]).starts_with("invalid value 'ringbus=loud' for --log-level: expected a log filter"));
+    assert!(err(&["--log-level", "ringbus=loud"], &[])
+        .starts_with("invalid value 'ringbus=loud' for --log-level: expected a log filter"));
     assert!(err(&["--session-idle-timeout", "soon"], &[]).starts_with(
         "invalid value 'soon' for --session-idle-timeout: expected a duration such as 30s"
     ));
@@ -246,8 +250,13 @@ fn load_errors_name_the_setting_and_what_is_accepted() {
         err(&["--config", file.path()], &[]),
         format!("{}:2: unknown setting 'nope'", file.path())
     );
-    // One line each.
-    assert!(!err(&["--timeout", "-1"], &[]).contains('\n'));
+    // Negative numbers reach the validation, which names the setting on one line.
+    assert_eq!(
+        err(&["--timeout", "-1"], &[]),
+        "invalid value '-1' for --timeout: expected a whole number of seconds between 0 and 2147483647 (0 disables)"
+    );
+    // A repeated flag: the last one wins.
+    assert_eq!(ok(&["--port", "1", "--port", "2"], &[]).port, 2);
 }
 
 #[test]
@@ -271,18 +280,30 @@ fn help_documents_every_setting_with_its_default_and_env_var() {
     let help = command().term_width(10_000).render_long_help().to_string();
     for info in PARAMS {
         if let (Some(flag), Some(env)) = (info.flag, info.env) {
-            let line = help
-                .lines()
-                .skip_while(|l| !l.trim_start().starts_with(flag))
-                .take_while(|l| !l.trim().is_empty())
-                .collect::<Vec<_>>()
-                .join(" ");
+            let start = help
+                .find(&format!("      {flag} "))
+                .unwrap_or_else(|| panic!("{flag} missing:\n{help}"));
+            let rest = &help[start + 6..];
+            let end = rest.find("\n      --").unwrap_or(rest.len());
+            let line = &rest[..end];
             assert!(line.contains(flag), "{flag} missing:\n{help}");
-            assert!(line.contains("[default: "), "{flag} has no default:\n{line}");
-            assert!(line.contains(&format!("[env: {env}")), "{flag} lacks {env}:\n{line}");
+            assert!(
+                line.contains("[default: "),
+                "{flag} has no default:\n{line}"
+            );
+            assert!(
+                line.contains(&format!("[env: {env}")),
+                "{flag} lacks {env}:\n{line}"
+            );
         }
     }
-    for needle in ["--config", "RINGBUS_CONFIG", "RUST_LOG", "Precedence", "track conversation"] {
+    for needle in [
+        "--config",
+        "RINGBUS_CONFIG",
+        "RUST_LOG",
+        "Precedence",
+        "track conversation",
+    ] {
         assert!(help.contains(needle), "{needle} missing:\n{help}");
     }
     // The short help renders too.
@@ -292,7 +313,8 @@ fn help_documents_every_setting_with_its_default_and_env_var() {
 #[test]
 fn help_hides_the_password_from_the_environment() {
     let help = command().term_width(10_000).render_long_help().to_string();
-    assert!(help.contains("[env: RINGBUS_REQUIREPASS]") || !help.contains("RINGBUS_REQUIREPASS="));
+    assert!(help.contains("[env: RINGBUS_REQUIREPASS]"));
+    assert!(!help.contains("RINGBUS_REQUIREPASS="));
 }
 
 #[test]
@@ -311,7 +333,10 @@ fn config_get_renders_like_redis() {
         ]
     );
     assert_eq!(get("MAXMEMORY"), [("maxmemory", "0".to_string())]);
-    assert_eq!(get("proto-max-bulk-len"), [("proto-max-bulk-len", "536870912".to_string())]);
+    assert_eq!(
+        get("proto-max-bulk-len"),
+        [("proto-max-bulk-len", "536870912".to_string())]
+    );
     assert_eq!(get("client-query-buffer-limit")[0].1, "1073741824");
     assert_eq!(get("bind")[0].1, "127.0.0.1");
     assert_eq!(get("port")[0].1, "6379");
@@ -485,7 +510,7 @@ fn config_set_error_texts_match_redis() {
         ),
     ];
     for (pairs, text) in cases {
-        assert_eq!(set(&mut cfg, pairs).as_deref(), Err(*text), "{pairs:?}");
+        assert_eq!(set(&mut cfg, pairs), Err(text.to_string()), "{pairs:?}");
         assert_eq!(cfg, Config::default(), "{pairs:?} changed the config");
     }
     assert!(set(&mut cfg, &[("loglevel", "ringbus=loud")])
@@ -536,7 +561,10 @@ fn config_set_is_all_or_nothing() {
     assert_eq!(cfg.timeout, Some(Duration::from_secs(5)));
     assert_eq!(cfg.maxclients, 50);
     assert_eq!(cfg.get(b"maxmemory")[0].1, "1073741824");
-    assert_eq!(cfg.get(b"tracks")[0].1, "conversation=10 insights=20,max-age=3600s");
+    assert_eq!(
+        cfg.get(b"tracks")[0].1,
+        "conversation=10 insights=20,max-age=3600s"
+    );
     assert_eq!(cfg.get(b"session-idle-timeout")[0].1, "3600");
     assert_eq!(cfg.get(b"requirepass")[0].1, "pw");
     assert_eq!(cfg.get(b"loglevel")[0].1, "warn");
@@ -546,7 +574,11 @@ fn config_set_is_all_or_nothing() {
     assert_eq!(
         set(
             &mut cfg,
-            &[("requirepass", ""), ("timeout", "0"), ("session-idle-timeout", "0")]
+            &[
+                ("requirepass", ""),
+                ("timeout", "0"),
+                ("session-idle-timeout", "0")
+            ]
         ),
         Ok(())
     );
@@ -571,7 +603,11 @@ fn config_set_is_all_or_nothing() {
 fn mutability_is_as_documented() {
     let immutable = ["port", "bind", "metrics-addr", "databases", "log-format"];
     for name in Config::parameter_names() {
-        assert_eq!(Config::is_mutable(name), Some(!immutable.contains(&name)), "{name}");
+        assert_eq!(
+            Config::is_mutable(name),
+            Some(!immutable.contains(&name)),
+            "{name}"
+        );
     }
     assert_eq!(Config::is_mutable("nosuch"), None);
     assert_eq!(Config::is_mutable("MAXMEMORY"), Some(true));
@@ -585,8 +621,10 @@ fn validate_catches_hand_built_mistakes() {
         cfg.validate().map_err(|e| e.to_string()),
         Err("invalid value 'conversation=1000 insights=1000 conversation=1000' for tracks: duplicate track name 'conversation': track names must be unique".into())
     );
-    let mut cfg = Config::default();
-    cfg.maxclients = 0;
+    let cfg = Config {
+        maxclients: 0,
+        ..Config::default()
+    };
     assert!(cfg.validate().is_err());
     let mut cfg = Config::default();
     cfg.bind.clear();

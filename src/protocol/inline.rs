@@ -11,8 +11,8 @@
 //!   closing quote must be followed by whitespace or the end of the line.
 //! - An unterminated quote or a closing quote followed by anything else is an error.
 //!
-//! The input never contains a NUL byte (the parser stops looking for a line at a
-//! NUL, as `strchr` does), so the end of the slice plays the role of C's terminator.
+//! A NUL byte ends the line as it ends a C string (the parser never passes one: it
+//! stops looking for a line's end at a NUL, as `strchr` does).
 
 use bytes::Bytes;
 
@@ -30,123 +30,93 @@ fn hex_value(c: u8) -> Option<u8> {
     }
 }
 
-/// An argument being collected: a plain run of the line starting at `plain`
-/// (zero copy) until the first quote, then an owned buffer.
-struct Token {
-    plain: Option<usize>,
-    bytes: Vec<u8>,
-}
-
-impl Token {
-    /// Switches to the owned buffer, copying the plain run before `p`.
-    fn owned(&mut self, s: &[u8], p: usize) -> &mut Vec<u8> {
-        if let Some(start) = self.plain.take() {
-            self.bytes
-                .extend_from_slice(s.get(start..p).unwrap_or_default());
-        }
-        &mut self.bytes
-    }
-
-    /// The finished argument; a plain one ends at `end`.
-    fn finish(self, line: &Bytes, end: usize) -> Bytes {
-        match self.plain {
-            Some(start) if start <= end && end <= line.len() => line.slice(start..end),
-            Some(_) => Bytes::new(),
-            None => Bytes::from(self.bytes),
-        }
-    }
-}
-
 /// Splits one inline line (without its line ending) into arguments.
 ///
 /// Returns `None` for unbalanced quotes. Arguments without quotes are zero-copy
-/// slices of `line`.
+/// slices of `line`. A NUL byte ends the line, as it ends a C string.
 pub(super) fn split_args(line: &Bytes) -> Option<Vec<Bytes>> {
-    let s: &[u8] = line;
-    // The byte at `i`, or 0 (C's terminator) past the end.
-    let at = |i: usize| s.get(i).copied().unwrap_or(0);
+    let len = line.iter().position(|&c| c == 0).unwrap_or(line.len());
+    let s = line.get(..len).unwrap_or_default();
     let mut args = Vec::new();
-    let mut p = 0usize;
+    let mut p = 0;
     loop {
-        while at(p) != 0 && is_space(at(p)) {
+        while s.get(p).is_some_and(|&c| is_space(c)) {
             p += 1;
         }
-        if at(p) == 0 {
+        let Some(rest) = s.get(p..).filter(|rest| !rest.is_empty()) else {
             return Some(args);
-        }
-        let mut token = Token {
-            plain: Some(p),
-            bytes: Vec::new(),
         };
-        let (mut in_dq, mut in_sq, mut done) = (false, false, false);
-        let mut end = p;
-        while !done {
-            let c = at(p);
-            if in_dq {
-                let hex = match (c, at(p + 1)) {
-                    (b'\\', b'x') => hex_value(at(p + 2)).zip(hex_value(at(p + 3))),
-                    _ => None,
-                };
-                if let Some((hi, lo)) = hex {
-                    token.owned(s, p).push(hi * 16 + lo);
-                    p += 3;
-                } else if c == b'\\' && at(p + 1) != 0 {
-                    p += 1;
-                    token.owned(s, p).push(match at(p) {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 0x08,
-                        b'a' => 0x07,
-                        other => other,
-                    });
-                } else if c == b'"' {
-                    if at(p + 1) != 0 && !is_space(at(p + 1)) {
-                        return None;
-                    }
-                    done = true;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    token.owned(s, p).push(c);
-                }
-            } else if in_sq {
-                if c == b'\\' && at(p + 1) == b'\'' {
-                    p += 1;
-                    token.owned(s, p).push(b'\'');
-                } else if c == b'\'' {
-                    if at(p + 1) != 0 && !is_space(at(p + 1)) {
-                        return None;
-                    }
-                    done = true;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    token.owned(s, p).push(c);
-                }
-            } else {
-                match c {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => {
-                        done = true;
-                        end = p;
-                    }
-                    b'"' => {
-                        token.owned(s, p);
-                        in_dq = true;
-                    }
-                    b'\'' => {
-                        token.owned(s, p);
-                        in_sq = true;
-                    }
-                    _ if token.plain.is_none() => token.bytes.push(c),
-                    _ => {}
-                }
+        // An argument is an unquoted run, possibly followed by one quoted part
+        // (after its closing quote the argument ends).
+        let start = p;
+        p += rest
+            .iter()
+            .position(|&c| matches!(c, b' ' | b'\n' | b'\r' | b'\t' | b'"' | b'\''))
+            .unwrap_or(rest.len());
+        match s.get(p) {
+            Some(&quote @ (b'"' | b'\'')) => {
+                let mut arg = s.get(start..p).unwrap_or_default().to_vec();
+                p = quoted(s, p + 1, quote, &mut arg)?;
+                args.push(Bytes::from(arg));
             }
-            if at(p) != 0 {
+            _ => args.push(line.slice(start..p)),
+        }
+    }
+}
+
+/// Appends the unescaped contents of a quoted part starting at `p` (just after the
+/// opening `quote`) to `arg`; returns the position after the closing quote, or
+/// `None` if the quotes do not balance.
+fn quoted(s: &[u8], mut p: usize, quote: u8, arg: &mut Vec<u8>) -> Option<usize> {
+    let at = |i: usize| s.get(i).copied();
+    loop {
+        let rest = s.get(p..)?;
+        let run = rest.iter().position(|&c| c == b'\\' || c == quote)?;
+        arg.extend_from_slice(rest.get(..run)?);
+        p += run;
+        if at(p) == Some(quote) {
+            // The closing quote must be followed by whitespace or the end.
+            return match at(p + 1) {
+                Some(next) if !is_space(next) => None,
+                _ => Some(p + 1),
+            };
+        }
+        // A backslash.
+        match (quote, at(p + 1)) {
+            (b'\'', Some(b'\'')) => {
+                arg.push(b'\'');
+                p += 2;
+            }
+            (b'\'', _) => {
+                arg.push(b'\\');
                 p += 1;
             }
+            (_, Some(b'x')) => match (at(p + 2).and_then(hex_value), at(p + 3).and_then(hex_value))
+            {
+                (Some(hi), Some(lo)) => {
+                    arg.push(hi * 16 + lo);
+                    p += 4;
+                }
+                // `\x` without two hex digits is an escaped `x`.
+                _ => {
+                    arg.push(b'x');
+                    p += 2;
+                }
+            },
+            (_, Some(escaped)) => {
+                arg.push(match escaped {
+                    b'n' => b'\n',
+                    b'r' => b'\r',
+                    b't' => b'\t',
+                    b'b' => 0x08,
+                    b'a' => 0x07,
+                    other => other,
+                });
+                p += 2;
+            }
+            // A backslash at the very end: the quote is unterminated.
+            (_, None) => return None,
         }
-        args.push(token.finish(line, end));
     }
 }
 

@@ -264,7 +264,10 @@ mod tests {
         assert_eq!(enc(Protocol::Resp2, |r| r.set(3)), b"*3\r\n");
         assert_eq!(enc(Protocol::Resp2, |r| r.boolean(true)), b":1\r\n");
         assert_eq!(enc(Protocol::Resp2, |r| r.double(1.5)), b"$3\r\n1.5\r\n");
-        assert_eq!(enc(Protocol::Resp2, |r| r.verbatim("txt", b"hi")), b"$2\r\nhi\r\n");
+        assert_eq!(
+            enc(Protocol::Resp2, |r| r.verbatim("txt", b"hi")),
+            b"$2\r\nhi\r\n"
+        );
     }
 
     #[test]

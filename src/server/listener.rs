@@ -203,7 +203,9 @@ where
 pub fn protected_mode_denies(has_password: bool, peer: IpAddr) -> bool {
     let loopback = match peer {
         IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
     };
     !has_password && !loopback
 }

@@ -385,7 +385,9 @@ impl<V: Clone> Db<V> {
         let mut shard_idx = Self::shard_of(cursor);
         while shard_idx < SHARDS {
             let shard = self.shards[shard_idx].read();
-            for (&hash, bucket) in shard.buckets.range((Bound::Included(next), Bound::Unbounded))
+            for (&hash, bucket) in shard
+                .buckets
+                .range((Bound::Included(next), Bound::Unbounded))
             {
                 if visited >= count {
                     return hash;
@@ -438,7 +440,10 @@ impl<V: Clone> Db<V> {
             }
             let due = {
                 let s = shard.read();
-                s.expiring.keys().next().is_some_and(|&(at, _)| at <= now_ms)
+                s.expiring
+                    .keys()
+                    .next()
+                    .is_some_and(|&(at, _)| at <= now_ms)
             };
             if !due {
                 continue;
@@ -579,8 +584,14 @@ mod tests {
     #[test]
     fn expiry_is_lazy_and_swept() {
         let db = db_with(&["a", "b", "c"]);
-        assert_eq!(db.expire(b"a", 100, ExpireCondition::ALWAYS, 0), ExpireOutcome::Set);
-        assert_eq!(db.expire(b"b", 200, ExpireCondition::ALWAYS, 0), ExpireOutcome::Set);
+        assert_eq!(
+            db.expire(b"a", 100, ExpireCondition::ALWAYS, 0),
+            ExpireOutcome::Set
+        );
+        assert_eq!(
+            db.expire(b"b", 200, ExpireCondition::ALWAYS, 0),
+            ExpireOutcome::Set
+        );
         assert_eq!(db.expiring_len(), 2);
         assert_eq!(db.expires_at(b"a", 50), Some(Some(100)));
         assert_eq!(db.get(b"a", 100), Lookup::Expired(0));
@@ -594,14 +605,30 @@ mod tests {
 
     #[test]
     fn expire_conditions() {
-        let nx = ExpireCondition { nx: true, ..Default::default() };
-        let xx = ExpireCondition { xx: true, ..Default::default() };
-        let gt = ExpireCondition { gt: true, ..Default::default() };
-        let lt = ExpireCondition { lt: true, ..Default::default() };
+        let nx = ExpireCondition {
+            nx: true,
+            ..Default::default()
+        };
+        let xx = ExpireCondition {
+            xx: true,
+            ..Default::default()
+        };
+        let gt = ExpireCondition {
+            gt: true,
+            ..Default::default()
+        };
+        let lt = ExpireCondition {
+            lt: true,
+            ..Default::default()
+        };
         let always = ExpireCondition::ALWAYS;
         let db = db_with(&["k"]);
         assert_eq!(db.expire(b"k", 100, xx, 0), ExpireOutcome::Unchanged);
-        assert_eq!(db.expire(b"k", 100, gt, 0), ExpireOutcome::Unchanged, "no ttl = infinite");
+        assert_eq!(
+            db.expire(b"k", 100, gt, 0),
+            ExpireOutcome::Unchanged,
+            "no ttl = infinite"
+        );
         assert_eq!(db.expire(b"k", 100, nx, 0), ExpireOutcome::Set);
         assert_eq!(db.expire(b"k", 200, nx, 0), ExpireOutcome::Unchanged);
         assert_eq!(db.expire(b"k", 50, gt, 0), ExpireOutcome::Unchanged);
@@ -611,24 +638,43 @@ mod tests {
         assert!(db.persist(b"k", 0));
         assert!(!db.persist(b"k", 0));
         assert_eq!(db.expire(b"k", 10, lt, 20), ExpireOutcome::Deleted(0));
-        assert_eq!(db.expire(b"missing", 10, always, 0), ExpireOutcome::Unchanged);
+        assert_eq!(
+            db.expire(b"missing", 10, always, 0),
+            ExpireOutcome::Unchanged
+        );
     }
 
     #[test]
     fn rename_moves_value_and_expiry() {
         let db = db_with(&["a", "b"]);
         db.expire(b"a", 500, ExpireCondition::ALWAYS, 0);
-        assert_eq!(db.rename(b"a", &key("b"), true, 0), RenameOutcome::DestinationExists);
-        assert_eq!(db.rename(b"a", &key("b"), false, 0), RenameOutcome::Renamed(Some(1)));
+        assert_eq!(
+            db.rename(b"a", &key("b"), true, 0),
+            RenameOutcome::DestinationExists
+        );
+        assert_eq!(
+            db.rename(b"a", &key("b"), false, 0),
+            RenameOutcome::Renamed(Some(1))
+        );
         assert_eq!(db.get(b"b", 0), Lookup::Found(0));
         assert_eq!(db.expires_at(b"b", 0), Some(Some(500)));
         assert_eq!(db.len(), 1);
-        assert_eq!(db.rename(b"a", &key("c"), false, 0), RenameOutcome::NoSuchKey);
-        assert_eq!(db.rename(b"b", &key("b"), false, 0), RenameOutcome::Renamed(None));
+        assert_eq!(
+            db.rename(b"a", &key("c"), false, 0),
+            RenameOutcome::NoSuchKey
+        );
+        assert_eq!(
+            db.rename(b"b", &key("b"), false, 0),
+            RenameOutcome::Renamed(None)
+        );
         // Across many names, so both the same-shard and cross-shard paths run.
         for i in 0..64 {
             let to = key(&format!("n{i}"));
-            let from = if i == 0 { key("b") } else { key(&format!("n{}", i - 1)) };
+            let from = if i == 0 {
+                key("b")
+            } else {
+                key(&format!("n{}", i - 1))
+            };
             assert_eq!(db.rename(&from, &to, true, 0), RenameOutcome::Renamed(None));
         }
         assert_eq!(db.get(b"n63", 0), Lookup::Found(0));

@@ -7,7 +7,10 @@ async fn ping_echo_with_redis_crate_resp2_and_resp3() {
     let server = start().await;
     for resp3 in [false, true] {
         let mut con = connect(server.local_addr(), resp3).await;
-        let pong: String = redis::cmd("PING").query_async(&mut con).await.expect("ping");
+        let pong: String = redis::cmd("PING")
+            .query_async(&mut con)
+            .await
+            .expect("ping");
         assert_eq!(pong, "PONG");
         let echoed: String = redis::cmd("ECHO")
             .arg("hi there")
@@ -21,7 +24,11 @@ async fn ping_echo_with_redis_crate_resp2_and_resp3() {
             .query_async::<String>(&mut con)
             .await
             .expect_err("arity");
-        assert!(err.to_string().contains("wrong number of arguments for 'ping' command"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("wrong number of arguments for 'ping' command"),
+            "{err}"
+        );
     }
 }
 
@@ -37,7 +44,10 @@ async fn hello_replies_as_redis_7() {
     let r = raw.call(&["HELLO", "2", "SETNAME", "worker-1"]).await;
     assert!(r.starts_with("*14\r\n"), "{r}");
     assert_eq!(raw.call(&["CLIENT", "GETNAME"]).await, "$8\r\nworker-1\r\n");
-    assert_eq!(raw.call(&["HELLO", "4"]).await, "-NOPROTO unsupported protocol version\r\n");
+    assert_eq!(
+        raw.call(&["HELLO", "4"]).await,
+        "-NOPROTO unsupported protocol version\r\n"
+    );
     assert_eq!(
         raw.call(&["HELLO", "x"]).await,
         "-ERR Protocol version is not an integer or out of range\r\n"
@@ -58,9 +68,15 @@ async fn auth_with_requirepass() {
     config.requirepass = Some("s3cret".into());
     let server = start_with(config).await;
     let mut raw = Raw::connect(server.local_addr()).await;
-    assert_eq!(raw.call(&["PING"]).await, "-NOAUTH Authentication required.\r\n");
+    assert_eq!(
+        raw.call(&["PING"]).await,
+        "-NOAUTH Authentication required.\r\n"
+    );
     // Unknown commands and arity are checked before authentication, as Redis does.
-    assert!(raw.call(&["FOO"]).await.starts_with("-ERR unknown command 'FOO'"));
+    assert!(raw
+        .call(&["FOO"])
+        .await
+        .starts_with("-ERR unknown command 'FOO'"));
     assert_eq!(
         raw.call(&["HELLO", "3"]).await,
         "-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time\r\n"
@@ -68,22 +84,39 @@ async fn auth_with_requirepass() {
     let wrongpass = "-WRONGPASS invalid username-password pair or user is disabled.\r\n";
     assert_eq!(raw.call(&["AUTH", "nope"]).await, wrongpass);
     assert_eq!(raw.call(&["AUTH", "bob", "s3cret"]).await, wrongpass);
-    assert_eq!(raw.call(&["HELLO", "3", "AUTH", "default", "bad"]).await, wrongpass);
-    assert_eq!(raw.call(&["AUTH", "a", "b", "c"]).await, "-ERR syntax error\r\n");
+    assert_eq!(
+        raw.call(&["HELLO", "3", "AUTH", "default", "bad"]).await,
+        wrongpass
+    );
+    assert_eq!(
+        raw.call(&["AUTH", "a", "b", "c"]).await,
+        "-ERR syntax error\r\n"
+    );
     assert_eq!(raw.call(&["AUTH", "s3cret"]).await, "+OK\r\n");
     assert_eq!(raw.call(&["PING"]).await, "+PONG\r\n");
     // RESET forgets the authentication.
     assert_eq!(raw.call(&["RESET"]).await, "+RESET\r\n");
-    assert_eq!(raw.call(&["PING"]).await, "-NOAUTH Authentication required.\r\n");
-    let r = raw.call(&["HELLO", "3", "AUTH", "default", "s3cret", "SETNAME", "n1"]).await;
+    assert_eq!(
+        raw.call(&["PING"]).await,
+        "-NOAUTH Authentication required.\r\n"
+    );
+    let r = raw
+        .call(&["HELLO", "3", "AUTH", "default", "s3cret", "SETNAME", "n1"])
+        .await;
     assert!(r.starts_with("%7\r\n"), "{r}");
     assert_eq!(raw.call(&["CLIENT", "GETNAME"]).await, "$2\r\nn1\r\n");
 
     // The redis crate authenticates through the URL.
     let url = format!("redis://:s3cret@{}/", server.local_addr());
     let client = redis::Client::open(url).expect("url");
-    let mut con = client.get_multiplexed_async_connection().await.expect("auth");
-    let pong: String = redis::cmd("PING").query_async(&mut con).await.expect("ping");
+    let mut con = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("auth");
+    let pong: String = redis::cmd("PING")
+        .query_async(&mut con)
+        .await
+        .expect("ping");
     assert_eq!(pong, "PONG");
 }
 
@@ -94,11 +127,17 @@ async fn unauthenticated_clients_get_tight_protocol_limits() {
     let server = start_with(config).await;
     let mut raw = Raw::connect(server.local_addr()).await;
     raw.send(b"*11\r\n").await;
-    assert_eq!(raw.reply().await, "-ERR Protocol error: unauthenticated multibulk length\r\n");
+    assert_eq!(
+        raw.reply().await,
+        "-ERR Protocol error: unauthenticated multibulk length\r\n"
+    );
     assert!(raw.closed().await);
     let mut raw = Raw::connect(server.local_addr()).await;
     raw.send(b"*3\r\n$20000\r\n").await;
-    assert_eq!(raw.reply().await, "-ERR Protocol error: unauthenticated bulk length\r\n");
+    assert_eq!(
+        raw.reply().await,
+        "-ERR Protocol error: unauthenticated bulk length\r\n"
+    );
     assert!(raw.closed().await);
 }
 
@@ -123,8 +162,14 @@ async fn select_quit_reset() {
     let server = start().await;
     let mut raw = Raw::connect(server.local_addr()).await;
     assert_eq!(raw.call(&["SELECT", "15"]).await, "+OK\r\n");
-    assert_eq!(raw.call(&["SELECT", "16"]).await, "-ERR DB index is out of range\r\n");
-    assert_eq!(raw.call(&["SELECT", "-1"]).await, "-ERR DB index is out of range\r\n");
+    assert_eq!(
+        raw.call(&["SELECT", "16"]).await,
+        "-ERR DB index is out of range\r\n"
+    );
+    assert_eq!(
+        raw.call(&["SELECT", "-1"]).await,
+        "-ERR DB index is out of range\r\n"
+    );
     assert_eq!(
         raw.call(&["SELECT", "x"]).await,
         "-ERR value is not an integer or out of range\r\n"
@@ -153,8 +198,14 @@ async fn client_subcommands() {
         a.call(&["CLIENT", "SETNAME", "has space"]).await,
         "-ERR Client names cannot contain spaces, newlines or special characters.\r\n"
     );
-    assert_eq!(a.call(&["CLIENT", "SETINFO", "LIB-NAME", "redis-py"]).await, "+OK\r\n");
-    assert_eq!(a.call(&["CLIENT", "SETINFO", "lib-ver", "5.0.1"]).await, "+OK\r\n");
+    assert_eq!(
+        a.call(&["CLIENT", "SETINFO", "LIB-NAME", "redis-py"]).await,
+        "+OK\r\n"
+    );
+    assert_eq!(
+        a.call(&["CLIENT", "SETINFO", "lib-ver", "5.0.1"]).await,
+        "+OK\r\n"
+    );
     assert_eq!(
         a.call(&["CLIENT", "SETINFO", "foo", "x"]).await,
         "-ERR Unrecognized option 'foo'\r\n"
@@ -166,21 +217,36 @@ async fn client_subcommands() {
     assert_eq!(list.matches("id=").count(), 2, "{list}");
     let one = a.call(&["CLIENT", "LIST", "ID", &id_b.to_string()]).await;
     assert_eq!(one.matches("id=").count(), 1, "{one}");
-    assert_eq!(a.call(&["CLIENT", "LIST", "ID", "x"]).await, "-ERR Invalid client ID\r\n");
+    assert_eq!(
+        a.call(&["CLIENT", "LIST", "ID", "x"]).await,
+        "-ERR Invalid client ID\r\n"
+    );
     assert_eq!(
         a.call(&["CLIENT", "LIST", "TYPE", "foo"]).await,
         "-ERR Unknown client type 'foo'\r\n"
     );
-    assert_eq!(a.call(&["CLIENT", "LIST", "TYPE", "pubsub"]).await, "$0\r\n\r\n");
+    assert_eq!(
+        a.call(&["CLIENT", "LIST", "TYPE", "pubsub"]).await,
+        "$0\r\n\r\n"
+    );
     assert_eq!(a.call(&["CLIENT", "NO-EVICT", "on"]).await, "+OK\r\n");
-    assert_eq!(a.call(&["CLIENT", "NO-EVICT", "maybe"]).await, "-ERR syntax error\r\n");
+    assert_eq!(
+        a.call(&["CLIENT", "NO-EVICT", "maybe"]).await,
+        "-ERR syntax error\r\n"
+    );
     assert!(a.call(&["CLIENT", "INFO"]).await.contains("flags=e"));
-    assert_eq!(a.call(&["CLIENT", "KILL", "1.2.3.4:5"]).await, "-ERR No such client\r\n");
+    assert_eq!(
+        a.call(&["CLIENT", "KILL", "1.2.3.4:5"]).await,
+        "-ERR No such client\r\n"
+    );
     assert_eq!(
         a.call(&["CLIENT", "KILL", "ID", "0"]).await,
         "-ERR client-id should be greater than 0\r\n"
     );
-    assert_eq!(a.call(&["CLIENT", "KILL", "ID", "1", "SKIPME"]).await, "-ERR syntax error\r\n");
+    assert_eq!(
+        a.call(&["CLIENT", "KILL", "ID", "1", "SKIPME"]).await,
+        "-ERR syntax error\r\n"
+    );
     assert_eq!(
         a.call(&["CLIENT", "FOO"]).await,
         "-ERR unknown subcommand 'FOO'. Try CLIENT HELP.\r\n"
@@ -190,13 +256,24 @@ async fn client_subcommands() {
         "-ERR wrong number of arguments for 'client|kill' command\r\n"
     );
     let help = a.call(&["CLIENT", "HELP"]).await;
-    assert!(help.starts_with("*37\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"), "{help}");
+    assert!(
+        help.starts_with(
+            "*37\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"
+        ),
+        "{help}"
+    );
     // Killing b by id closes its connection; a carries on.
-    assert_eq!(a.call(&["CLIENT", "KILL", "ID", &id_b.to_string()]).await, ":1\r\n");
+    assert_eq!(
+        a.call(&["CLIENT", "KILL", "ID", &id_b.to_string()]).await,
+        ":1\r\n"
+    );
     assert!(b.closed().await);
     assert_eq!(a.call(&["PING"]).await, "+PONG\r\n");
     // SKIPME defaults to yes.
-    assert_eq!(a.call(&["CLIENT", "KILL", "TYPE", "normal"]).await, ":0\r\n");
+    assert_eq!(
+        a.call(&["CLIENT", "KILL", "TYPE", "normal"]).await,
+        ":0\r\n"
+    );
 }
 
 #[tokio::test]

@@ -14,22 +14,48 @@ async fn key_commands_on_an_empty_keyspace() {
         (&["TYPE", "a"], "+none\r\n"),
         (&["KEYS", "*"], "*0\r\n"),
         (&["SCAN", "0"], "*2\r\n$1\r\n0\r\n*0\r\n"),
-        (&["SCAN", "0", "MATCH", "s:*", "COUNT", "100", "TYPE", "stream"], "*2\r\n$1\r\n0\r\n*0\r\n"),
+        (
+            &[
+                "SCAN", "0", "MATCH", "s:*", "COUNT", "100", "TYPE", "stream",
+            ],
+            "*2\r\n$1\r\n0\r\n*0\r\n",
+        ),
         (&["SCAN", "abc"], "-ERR invalid cursor\r\n"),
         (&["SCAN", "0", "COUNT", "0"], "-ERR syntax error\r\n"),
-        (&["SCAN", "0", "COUNT", "x"], "-ERR value is not an integer or out of range\r\n"),
+        (
+            &["SCAN", "0", "COUNT", "x"],
+            "-ERR value is not an integer or out of range\r\n",
+        ),
         (&["SCAN", "0", "MATCH"], "-ERR syntax error\r\n"),
         (&["SCAN", "0", "FOO", "1"], "-ERR syntax error\r\n"),
         (&["EXPIRE", "a", "10"], ":0\r\n"),
         (&["PEXPIRE", "a", "10", "NX"], ":0\r\n"),
         (&["EXPIREAT", "a", "10", "GT"], ":0\r\n"),
         (&["PEXPIREAT", "a", "10", "XX", "LT"], ":0\r\n"),
-        (&["EXPIRE", "a", "10", "NX", "XX"], "-ERR NX and XX, GT or LT options at the same time are not compatible\r\n"),
-        (&["EXPIRE", "a", "10", "GT", "LT"], "-ERR GT and LT options at the same time are not compatible\r\n"),
-        (&["EXPIRE", "a", "10", "FOO"], "-ERR Unsupported option FOO\r\n"),
-        (&["EXPIRE", "a", "x"], "-ERR value is not an integer or out of range\r\n"),
-        (&["EXPIRE", "a", "99999999999999999"], "-ERR invalid expire time in 'expire' command\r\n"),
-        (&["PEXPIRE", "a", "9223372036854775807"], "-ERR invalid expire time in 'pexpire' command\r\n"),
+        (
+            &["EXPIRE", "a", "10", "NX", "XX"],
+            "-ERR NX and XX, GT or LT options at the same time are not compatible\r\n",
+        ),
+        (
+            &["EXPIRE", "a", "10", "GT", "LT"],
+            "-ERR GT and LT options at the same time are not compatible\r\n",
+        ),
+        (
+            &["EXPIRE", "a", "10", "FOO"],
+            "-ERR Unsupported option FOO\r\n",
+        ),
+        (
+            &["EXPIRE", "a", "x"],
+            "-ERR value is not an integer or out of range\r\n",
+        ),
+        (
+            &["EXPIRE", "a", "99999999999999999"],
+            "-ERR invalid expire time in 'expire' command\r\n",
+        ),
+        (
+            &["PEXPIRE", "a", "9223372036854775807"],
+            "-ERR invalid expire time in 'pexpire' command\r\n",
+        ),
         (&["TTL", "a"], ":-2\r\n"),
         (&["PTTL", "a"], ":-2\r\n"),
         (&["EXPIRETIME", "a"], ":-2\r\n"),
@@ -38,8 +64,14 @@ async fn key_commands_on_an_empty_keyspace() {
         (&["RENAME", "a", "b"], "-ERR no such key\r\n"),
         (&["RENAMENX", "a", "b"], "-ERR no such key\r\n"),
         (&["DBSIZE"], ":0\r\n"),
-        (&["DEL"], "-ERR wrong number of arguments for 'del' command\r\n"),
-        (&["TTL", "a", "b"], "-ERR wrong number of arguments for 'ttl' command\r\n"),
+        (
+            &["DEL"],
+            "-ERR wrong number of arguments for 'del' command\r\n",
+        ),
+        (
+            &["TTL", "a", "b"],
+            "-ERR wrong number of arguments for 'ttl' command\r\n",
+        ),
     ];
     for (cmd, want) in cases {
         assert_eq!(raw.call(cmd).await, *want, "{cmd:?}");
@@ -51,9 +83,17 @@ async fn key_commands_through_the_redis_crate() {
     let server = start().await;
     for resp3 in [false, true] {
         let mut con = connect(server.local_addr(), resp3).await;
-        let n: i64 = redis::cmd("DEL").arg("x").query_async(&mut con).await.expect("del");
+        let n: i64 = redis::cmd("DEL")
+            .arg("x")
+            .query_async(&mut con)
+            .await
+            .expect("del");
         assert_eq!(n, 0);
-        let keys: Vec<String> = redis::cmd("KEYS").arg("*").query_async(&mut con).await.expect("keys");
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg("*")
+            .query_async(&mut con)
+            .await
+            .expect("keys");
         assert!(keys.is_empty());
         let (cursor, found): (u64, Vec<String>) = redis::cmd("SCAN")
             .arg(0)
@@ -61,7 +101,11 @@ async fn key_commands_through_the_redis_crate() {
             .await
             .expect("scan");
         assert_eq!((cursor, found.len()), (0, 0));
-        let t: String = redis::cmd("TYPE").arg("x").query_async(&mut con).await.expect("type");
+        let t: String = redis::cmd("TYPE")
+            .arg("x")
+            .query_async(&mut con)
+            .await
+            .expect("type");
         assert_eq!(t, "none");
     }
 }

@@ -6,7 +6,11 @@ use crate::support::{start, start_with, test_config, Raw};
 async fn assert_protocol_error(addr: std::net::SocketAddr, input: &[u8], error: &str) {
     let mut raw = Raw::connect(addr).await;
     raw.send(input).await;
-    assert_eq!(raw.reply().await, format!("-ERR Protocol error: {error}\r\n"), "input {input:?}");
+    assert_eq!(
+        raw.reply().await,
+        format!("-ERR Protocol error: {error}\r\n"),
+        "input {input:?}"
+    );
     assert!(raw.closed().await, "connection closes after {error}");
 }
 
@@ -22,7 +26,12 @@ async fn malformed_requests_get_redis_errors_and_close() {
     assert_protocol_error(addr, b"*1\r\n$abc\r\n", "invalid bulk length").await;
     assert_protocol_error(addr, b"*1\r\n$-1\r\n", "invalid bulk length").await;
     assert_protocol_error(addr, b"*1\r\nxyz\r\n", "expected '$', got 'x'").await;
-    assert_protocol_error(addr, b"ECHO \"unbalanced\r\n", "unbalanced quotes in request").await;
+    assert_protocol_error(
+        addr,
+        b"ECHO \"unbalanced\r\n",
+        "unbalanced quotes in request",
+    )
+    .await;
     assert_protocol_error(addr, b"ECHO \"a\"b\r\n", "unbalanced quotes in request").await;
     let mut big_inline = vec![b'a'; 70 * 1024];
     big_inline.extend_from_slice(b"x");
@@ -32,7 +41,10 @@ async fn malformed_requests_get_redis_errors_and_close() {
     assert_protocol_error(addr, &big_count, "too big mbulk count string").await;
 
     // The bystander never noticed.
-    assert_eq!(bystander.call(&["ECHO", "still here"]).await, "$10\r\nstill here\r\n");
+    assert_eq!(
+        bystander.call(&["ECHO", "still here"]).await,
+        "$10\r\nstill here\r\n"
+    );
 }
 
 #[tokio::test]
@@ -40,7 +52,12 @@ async fn bulk_length_limit_is_a_setting() {
     let mut config = test_config();
     config.proto_max_bulk_len = 1024 * 1024;
     let server = start_with(config).await;
-    assert_protocol_error(server.local_addr(), b"*1\r\n$1048577\r\n", "invalid bulk length").await;
+    assert_protocol_error(
+        server.local_addr(),
+        b"*1\r\n$1048577\r\n",
+        "invalid bulk length",
+    )
+    .await;
     let mut raw = Raw::connect(server.local_addr()).await;
     let big = "x".repeat(1024 * 1024);
     assert_eq!(raw.call(&["ECHO", &big]).await.len(), 1024 * 1024 + 12);
@@ -68,11 +85,15 @@ async fn inline_commands_and_pipelines() {
     assert_eq!(raw.reply().await, "+PONG\r\n");
     assert_eq!(raw.reply().await, "$8\r\nhi there\r\n");
     // 'it''s' is not valid: a closing quote must be followed by a space.
-    assert_eq!(raw.reply().await, "-ERR Protocol error: unbalanced quotes in request\r\n");
+    assert_eq!(
+        raw.reply().await,
+        "-ERR Protocol error: unbalanced quotes in request\r\n"
+    );
     assert!(raw.closed().await);
 
     let mut raw = Raw::connect(server.local_addr()).await;
-    raw.send(b"*2\r\n$4\r\nECHO\r\n$3\r\na\r\n\r\nECHO \"\\x41\\n\"\r\n").await;
+    raw.send(b"*2\r\n$4\r\nECHO\r\n$3\r\na\r\n\r\nECHO \"\\x41\\n\"\r\n")
+        .await;
     assert_eq!(raw.reply().await, "$3\r\na\r\n\r\n");
     assert_eq!(raw.reply().await, "$2\r\nA\n\r\n");
 
@@ -80,7 +101,9 @@ async fn inline_commands_and_pipelines() {
     let mut batch = Vec::new();
     for i in 0..2000 {
         let arg = i.to_string();
-        batch.extend_from_slice(format!("*2\r\n$4\r\nECHO\r\n${}\r\n{}\r\n", arg.len(), arg).as_bytes());
+        batch.extend_from_slice(
+            format!("*2\r\n$4\r\nECHO\r\n${}\r\n{}\r\n", arg.len(), arg).as_bytes(),
+        );
     }
     for chunk in batch.chunks(7) {
         raw.send(chunk).await;

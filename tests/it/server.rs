@@ -9,14 +9,24 @@ async fn info_sections() {
     let server = start().await;
     let mut raw = Raw::connect(server.local_addr()).await;
     let info = raw.call(&["INFO"]).await;
-    for section in ["# Server", "# Clients", "# Memory", "# Stats", "# Errorstats", "# Keyspace"] {
+    for section in [
+        "# Server",
+        "# Clients",
+        "# Memory",
+        "# Stats",
+        "# Errorstats",
+        "# Keyspace",
+    ] {
         assert!(info.contains(section), "{section} missing");
     }
     assert!(info.contains("redis_version:7.0.15\r\n"));
     assert!(info.contains("blocked_clients:0\r\n"));
     assert!(!info.contains("# Commandstats"));
     let all = raw.call(&["INFO", "all"]).await;
-    assert!(all.contains("# Commandstats\r\ncmdstat_info:calls=1,"), "{all}");
+    assert!(
+        all.contains("# Commandstats\r\ncmdstat_info:calls=1,"),
+        "{all}"
+    );
     assert_eq!(raw.call(&["INFO", "nosuchsection"]).await, "$0\r\n\r\n");
     let two = raw.call(&["INFO", "server", "CLIENTS"]).await;
     assert!(two.contains("# Server") && two.contains("# Clients") && !two.contains("# Memory"));
@@ -48,9 +58,18 @@ async fn errorstats_and_commandstats_count() {
 async fn config_get_set() {
     let server = start().await;
     let mut raw = Raw::connect(server.local_addr()).await;
-    assert_eq!(raw.call(&["CONFIG", "GET", "maxclients"]).await, "*2\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n");
-    assert_eq!(raw.call(&["CONFIG", "SET", "maxclients", "50"]).await, "+OK\r\n");
-    assert_eq!(raw.call(&["CONFIG", "GET", "maxclients"]).await, "*2\r\n$10\r\nmaxclients\r\n$2\r\n50\r\n");
+    assert_eq!(
+        raw.call(&["CONFIG", "GET", "maxclients"]).await,
+        "*2\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n"
+    );
+    assert_eq!(
+        raw.call(&["CONFIG", "SET", "maxclients", "50"]).await,
+        "+OK\r\n"
+    );
+    assert_eq!(
+        raw.call(&["CONFIG", "GET", "maxclients"]).await,
+        "*2\r\n$10\r\nmaxclients\r\n$2\r\n50\r\n"
+    );
     assert_eq!(
         raw.call(&["CONFIG", "SET", "port", "1"]).await,
         "-ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config\r\n"
@@ -60,15 +79,28 @@ async fn config_get_set() {
         "-ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'\r\n"
     );
     assert_eq!(
-        raw.call(&["CONFIG", "SET", "timeout", "1", "timeout", "2"]).await,
+        raw.call(&["CONFIG", "SET", "timeout", "1", "timeout", "2"])
+            .await,
         "-ERR CONFIG SET failed (possibly related to argument 'timeout') - duplicate parameter\r\n"
     );
-    assert_eq!(raw.call(&["CONFIG", "SET", "timeout", "1", "maxclients"]).await, "-ERR syntax error\r\n");
+    assert_eq!(
+        raw.call(&["CONFIG", "SET", "timeout", "1", "maxclients"])
+            .await,
+        "-ERR syntax error\r\n"
+    );
     // All or nothing: a bad second pair leaves the first unapplied.
-    assert!(raw.call(&["CONFIG", "SET", "maxclients", "60", "timeout", "x"]).await.starts_with("-ERR CONFIG SET failed"));
-    assert_eq!(raw.call(&["CONFIG", "GET", "maxclients"]).await, "*2\r\n$10\r\nmaxclients\r\n$2\r\n50\r\n");
+    assert!(raw
+        .call(&["CONFIG", "SET", "maxclients", "60", "timeout", "x"])
+        .await
+        .starts_with("-ERR CONFIG SET failed"));
+    assert_eq!(
+        raw.call(&["CONFIG", "GET", "maxclients"]).await,
+        "*2\r\n$10\r\nmaxclients\r\n$2\r\n50\r\n"
+    );
     raw.call(&["HELLO", "3"]).await;
-    let r = raw.call(&["CONFIG", "GET", "maxmemory", "maxclients", "maxmemory"]).await;
+    let r = raw
+        .call(&["CONFIG", "GET", "maxmemory", "maxclients", "maxmemory"])
+        .await;
     assert!(r.starts_with("%2\r\n"), "{r}");
     assert_eq!(raw.call(&["CONFIG", "GET", "nomatch*"]).await, "%0\r\n");
 }
@@ -80,7 +112,10 @@ async fn flush_time_function() {
     assert_eq!(raw.call(&["FLUSHDB"]).await, "+OK\r\n");
     assert_eq!(raw.call(&["FLUSHDB", "ASYNC"]).await, "+OK\r\n");
     assert_eq!(raw.call(&["FLUSHALL", "SYNC"]).await, "+OK\r\n");
-    assert_eq!(raw.call(&["FLUSHALL", "foo"]).await, "-ERR syntax error\r\n");
+    assert_eq!(
+        raw.call(&["FLUSHALL", "foo"]).await,
+        "-ERR syntax error\r\n"
+    );
     assert_eq!(raw.call(&["FUNCTION", "FLUSH"]).await, "+OK\r\n");
     assert_eq!(
         raw.call(&["FUNCTION", "FLUSH", "foo"]).await,
@@ -138,10 +173,19 @@ async fn shutdown_command_stops_the_server_gracefully() {
 async fn shutdown_abort_without_shutdown() {
     let server = start().await;
     let mut raw = Raw::connect(server.local_addr()).await;
-    assert_eq!(raw.call(&["SHUTDOWN", "ABORT"]).await, "-ERR No shutdown in progress.\r\n");
-    assert_eq!(raw.call(&["SHUTDOWN", "FOO"]).await, "-ERR syntax error\r\n");
+    assert_eq!(
+        raw.call(&["SHUTDOWN", "ABORT"]).await,
+        "-ERR No shutdown in progress.\r\n"
+    );
+    assert_eq!(
+        raw.call(&["SHUTDOWN", "FOO"]).await,
+        "-ERR syntax error\r\n"
+    );
     let mut con = connect(server.local_addr(), false).await;
-    let pong: String = redis::cmd("PING").query_async(&mut con).await.expect("still up");
+    let pong: String = redis::cmd("PING")
+        .query_async(&mut con)
+        .await
+        .expect("still up");
     assert_eq!(pong, "PONG");
 }
 
@@ -157,7 +201,9 @@ async fn protected_mode_denies_remote_peers() {
     let task = tokio::spawn(ringbus::server::admit_stream(theirs, state, handle));
     let mut ours = ours;
     let mut buf = Vec::new();
-    tokio::io::AsyncReadExt::read_to_end(&mut ours, &mut buf).await.expect("read");
+    tokio::io::AsyncReadExt::read_to_end(&mut ours, &mut buf)
+        .await
+        .expect("read");
     assert!(String::from_utf8_lossy(&buf).starts_with("-DENIED Redis is running in protected mode"));
     task.await.expect("task");
 }

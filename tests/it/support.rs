@@ -11,11 +11,12 @@ use tokio::net::TcpStream;
 
 /// A config on a free loopback port with no metrics listener.
 pub fn test_config() -> Config {
-    let mut config = Config::default();
-    config.port = 0;
-    config.bind = vec!["127.0.0.1".parse().expect("loopback")];
-    config.metrics_addr = None;
-    config
+    Config {
+        port: 0,
+        bind: vec!["127.0.0.1".parse().expect("loopback")],
+        metrics_addr: None,
+        ..Config::default()
+    }
 }
 
 /// Starts a server with `config` (port forced to 0).
@@ -92,7 +93,11 @@ impl Raw {
                 .await
                 .expect("reply within 5s")
                 .expect("read");
-            assert!(read > 0, "connection closed; buffered: {:?}", String::from_utf8_lossy(&self.buf));
+            assert!(
+                read > 0,
+                "connection closed; buffered: {:?}",
+                String::from_utf8_lossy(&self.buf)
+            );
         }
     }
 
@@ -100,7 +105,9 @@ impl Raw {
     pub async fn closed(&mut self) -> bool {
         loop {
             self.buf.reserve(4096);
-            match tokio::time::timeout(Duration::from_secs(5), self.stream.read_buf(&mut self.buf)).await {
+            match tokio::time::timeout(Duration::from_secs(5), self.stream.read_buf(&mut self.buf))
+                .await
+            {
                 Ok(Ok(0)) | Ok(Err(_)) => return true,
                 Ok(Ok(_)) => {}
                 Err(_) => return false,
@@ -126,7 +133,11 @@ fn frame_len(buf: &[u8], pos: usize) -> Option<usize> {
         }
         b'*' | b'~' | b'>' | b'%' | b'|' => {
             let n: i64 = head.parse().ok()?;
-            let items = if matches!(buf[pos], b'%' | b'|') { 2 * n } else { n };
+            let items = if matches!(buf[pos], b'%' | b'|') {
+                2 * n
+            } else {
+                n
+            };
             let mut at = after;
             for _ in 0..items.max(0) {
                 at += frame_len(buf, at)?;
