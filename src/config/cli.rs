@@ -85,6 +85,10 @@ pub(crate) struct Cli {
     )]
     requirepass: Option<String>,
 
+    /// With no requirepass, serve only loopback clients (yes|no), as Redis [default: yes]
+    #[arg(long, env = "RINGBUS_PROTECTED_MODE", value_name = "yes|no")]
+    protected_mode: Option<String>,
+
     /// Maximum number of connected clients, 1 to 4294967295 [default: 10000]
     #[arg(long, env = "RINGBUS_MAXCLIENTS", value_name = "N")]
     maxclients: Option<String>,
@@ -165,6 +169,10 @@ pub(crate) fn typed(matches: &ArgMatches) -> Result<Typed, clap::Error> {
             one("session_idle_timeout", cli.session_idle_timeout),
         ),
         (Param::Requirepass, one("requirepass", cli.requirepass)),
+        (
+            Param::ProtectedMode,
+            one("protected_mode", cli.protected_mode),
+        ),
         (Param::Maxclients, one("maxclients", cli.maxclients)),
         (Param::Maxmemory, one("maxmemory", cli.maxmemory)),
         (Param::Timeout, one("timeout", cli.timeout)),

@@ -15,6 +15,7 @@
 //! | `default-capacity` | `--default-capacity` / `RINGBUS_DEFAULT_CAPACITY` | mutable |
 //! | `session-idle-timeout` | `--session-idle-timeout` / `RINGBUS_SESSION_IDLE_TIMEOUT` | mutable |
 //! | `requirepass` | `--requirepass` / `RINGBUS_REQUIREPASS` | mutable |
+//! | `protected-mode` | `--protected-mode` / `RINGBUS_PROTECTED_MODE` | mutable |
 //! | `maxclients` | `--maxclients` / `RINGBUS_MAXCLIENTS` | mutable |
 //! | `maxmemory` | `--maxmemory` / `RINGBUS_MAXMEMORY` | mutable |
 //! | `timeout` | `--timeout` / `RINGBUS_TIMEOUT` | mutable |
@@ -109,6 +110,9 @@ pub struct Config {
     pub session_idle_timeout: Option<Duration>,
     /// The password clients must `AUTH` with; `None` accepts loopback clients only.
     pub requirepass: Option<String>,
+    /// With no `requirepass`, refuse clients that are not on loopback (Redis's
+    /// protected mode).
+    pub protected_mode: bool,
     /// The most clients connected at once (default 10000).
     pub maxclients: usize,
     /// A memory limit in bytes; 0 = no limit (the default).
@@ -155,6 +159,7 @@ impl Default for Config {
             default_capacity: 1000,
             session_idle_timeout: Some(Duration::from_secs(24 * 60 * 60)),
             requirepass: None,
+            protected_mode: true,
             maxclients: 10000,
             maxmemory: 0,
             timeout: None,

@@ -168,8 +168,8 @@ impl TrackSpec {
     }
 }
 
-/// Parses track specs separated by whitespace; names must be unique. `what` prefixes
-/// an empty list's message.
+/// Parses track specs separated by whitespace; names must be unique and the list
+/// must not be empty.
 pub(crate) fn parse_tracks(value: &str) -> Result<Vec<TrackSpec>, Problem> {
     let mut tracks: Vec<TrackSpec> = Vec::new();
     for spec in value.split_whitespace() {

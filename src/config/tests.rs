@@ -147,6 +147,7 @@ fn every_flag_and_env_var_is_wired() {
         default_capacity: 7,
         session_idle_timeout: None,
         requirepass: Some("pw".into()),
+        protected_mode: true,
         maxclients: 8,
         maxmemory: 1000,
         timeout: Some(Duration::from_secs(9)),
@@ -176,6 +177,27 @@ fn every_flag_and_env_var_is_wired() {
     for (name, _) in &env {
         assert!(PARAMS.iter().any(|p| p.env == Some(name)), "{name}");
     }
+}
+
+#[test]
+fn the_invocation_tools_and_tests_use() {
+    let cfg = ok(
+        &[
+            "--port",
+            "7000",
+            "--bind",
+            "127.0.0.1",
+            "--metrics-addr",
+            "127.0.0.1:0",
+            "--track",
+            "chat=50",
+        ],
+        &[],
+    );
+    assert_eq!(cfg.port, 7000);
+    assert_eq!(cfg.bind, vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]);
+    assert_eq!(cfg.metrics_addr.map(|a| a.port()), Some(0));
+    assert_eq!(parse::render_tracks(&cfg.tracks), "chat=50");
 }
 
 #[test]

@@ -32,6 +32,7 @@ pub(crate) enum Param {
     DefaultCapacity,
     SessionIdleTimeout,
     Requirepass,
+    ProtectedMode,
     Maxclients,
     Maxmemory,
     Timeout,
@@ -182,6 +183,14 @@ pub(crate) static PARAMS: &[ParamInfo] = &[
             max: u64::MAX,
         },
         "a byte size such as 1048576, 100mb or 2gb (k/m/g = powers of 1000, kb/mb/gb = powers of 1024; 0 = no limit)",
+    ),
+    row(
+        Param::ProtectedMode,
+        "protected-mode",
+        Some(("--protected-mode", "RINGBUS_PROTECTED_MODE")),
+        true,
+        Kind::Other,
+        "'yes' or 'no'",
     ),
     row(
         Param::Timeout,
@@ -393,6 +402,15 @@ pub(crate) fn apply(cfg: &mut Config, param: Param, value: &str) -> Result<(), P
         Param::Requirepass => {
             cfg.requirepass = (!value.is_empty()).then(|| value.to_string());
         }
+        Param::ProtectedMode => {
+            cfg.protected_mode = if value.eq_ignore_ascii_case("yes") {
+                true
+            } else if value.eq_ignore_ascii_case("no") {
+                false
+            } else {
+                return Err(Problem::Redis("argument must be 'yes' or 'no'"));
+            }
+        }
         Param::Maxclients => cfg.maxclients = to_usize(int()?),
         Param::Maxmemory => cfg.maxmemory = mem()?,
         Param::Timeout => {
@@ -407,7 +425,19 @@ pub(crate) fn apply(cfg: &mut Config, param: Param, value: &str) -> Result<(), P
         Param::LogFormat => cfg.log_format = parse_log_format(value)?,
         Param::Loglevel => cfg.log_level = Some(parse_log_level(value)?),
         Param::Save => {
-            if !value.trim().is_empty() {
+            // Redis's own syntax check first (pairs of integers), so malformed input
+            // gets Redis's text; well-formed schedules are refused since nothing is saved.
+            let parts: Vec<&str> = value.split_whitespace().collect();
+            let numeric = parts.iter().all(|p| {
+                !p.is_empty()
+                    && p.trim_start_matches('-')
+                        .bytes()
+                        .all(|b| b.is_ascii_digit())
+            });
+            if parts.len() % 2 == 1 || !numeric {
+                return Err(Problem::Redis("Invalid save parameters"));
+            }
+            if !parts.is_empty() {
                 return Err(Problem::Rejected);
             }
         }
@@ -454,6 +484,7 @@ pub(crate) fn render(cfg: &Config, param: Param) -> String {
         Param::DefaultCapacity => cfg.default_capacity.to_string(),
         Param::SessionIdleTimeout => render_timeout(cfg.session_idle_timeout),
         Param::Requirepass => cfg.requirepass.clone().unwrap_or_default(),
+        Param::ProtectedMode => if cfg.protected_mode { "yes" } else { "no" }.to_string(),
         Param::Maxclients => cfg.maxclients.to_string(),
         Param::Maxmemory => cfg.maxmemory.to_string(),
         Param::Timeout => render_timeout(cfg.timeout),

@@ -176,8 +176,11 @@ where
 {
     let id = handle.id;
     let peer = handle.addr;
-    let has_password = state.config().requirepass.is_some();
-    if protected_mode_denies(has_password, peer.ip()) {
+    let (protected, has_password) = {
+        let cfg = state.config();
+        (cfg.protected_mode, cfg.requirepass.is_some())
+    };
+    if protected && protected_mode_denies(has_password, peer.ip()) {
         refuse(&state, &mut stream, peer, DENIED, "protected mode").await;
     } else {
         serve_connection(stream, Arc::clone(&state), handle).await;

@@ -1,6 +1,7 @@
 //! The store: synchronous, knows nothing of sockets, unit-tested without a network.
 
 pub mod keyspace;
+pub mod stream;
 
 pub use keyspace::{Db, ExpireCondition, ExpireOutcome, Lookup, RenameOutcome};
 

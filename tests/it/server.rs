@@ -207,3 +207,24 @@ async fn protected_mode_denies_remote_peers() {
     assert!(String::from_utf8_lossy(&buf).starts_with("-DENIED Redis is running in protected mode"));
     task.await.expect("task");
 }
+
+#[tokio::test]
+async fn protected_mode_off_serves_remote_peers() {
+    let mut config = test_config();
+    config.protected_mode = false;
+    let server = start_with(config).await;
+    let state = server.state().clone();
+    let (mut ours, theirs) = tokio::io::duplex(64 * 1024);
+    let peer: std::net::SocketAddr = "192.0.2.9:5555".parse().expect("addr");
+    let handle = state.clients.register(peer, server.local_addr());
+    let task = tokio::spawn(ringbus::server::admit_stream(theirs, state, handle));
+    tokio::io::AsyncWriteExt::write_all(&mut ours, b"PING\r\nQUIT\r\n")
+        .await
+        .expect("write");
+    let mut buf = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut ours, &mut buf)
+        .await
+        .expect("read");
+    assert_eq!(buf, b"+PONG\r\n+OK\r\n");
+    task.await.expect("task");
+}

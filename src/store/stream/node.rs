@@ -1,0 +1,464 @@
+//! One node of a stream: the twin of one listpack in Redis's radix tree.
+//!
+//! A node stores its entries compactly (see [`super::entry`]) and keeps the
+//! counters Redis keeps in the listpack's master entry (`count`, `deleted`), plus
+//! the byte size the Redis listpack would have, so the stream can open a new
+//! node exactly where Redis does.
+//!
+//! Storage: `data` holds every entry's encoded fields back to back; `meta` holds,
+//! per entry, its ID (as a delta from the master ID) and the end of its bytes.
+//! Entries before `head` are deleted (trimmed from the front); a deleted entry
+//! elsewhere (XDEL) is removed from the storage at once, while its tombstone
+//! still counts in `deleted` and in the emulated listpack size, as in Redis.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::entry::{self, EntryRef, Master};
+use super::lpsize::{elem, int_elem, LP_EOF_SIZE, LP_HDR_SIZE};
+use super::StreamId;
+
+/// Compact per-entry metadata: ID deltas from the master ID and the end offset
+/// of the entry's bytes. Used while every value fits in 32 bits.
+#[derive(Debug, Clone, Copy)]
+struct Narrow {
+    ms: u32,
+    seq: u32,
+    end: u32,
+}
+
+/// Full-width per-entry metadata, for nodes whose IDs or sizes outgrow [`Narrow`].
+#[derive(Debug, Clone, Copy)]
+struct Wide {
+    id: StreamId,
+    end: usize,
+}
+
+#[derive(Debug)]
+enum Meta {
+    Narrow(Vec<Narrow>),
+    Wide(Vec<Wide>),
+}
+
+/// Grows `v` to hold `extra` more items in steps of 25%, so a full buffer wastes
+/// at most a fifth of itself (doubling would waste up to a half).
+fn grow<T>(v: &mut Vec<T>, extra: usize) {
+    let need = v.len() + extra;
+    if need > v.capacity() {
+        let target = need.max(v.len() + v.len() / 4);
+        v.reserve_exact(target - v.len());
+    }
+}
+
+impl Meta {
+    fn len(&self) -> usize {
+        match self {
+            Meta::Narrow(v) => v.len(),
+            Meta::Wide(v) => v.len(),
+        }
+    }
+
+    fn id(&self, i: usize, base: StreamId) -> StreamId {
+        match self {
+            Meta::Narrow(v) => StreamId::new(
+                base.ms.wrapping_add(u64::from(v[i].ms)),
+                base.seq.wrapping_add(u64::from(v[i].seq)),
+            ),
+            Meta::Wide(v) => v[i].id,
+        }
+    }
+
+    fn end(&self, i: usize) -> usize {
+        match self {
+            Meta::Narrow(v) => v[i].end as usize,
+            Meta::Wide(v) => v[i].end,
+        }
+    }
+
+    fn push(&mut self, id: StreamId, end: usize, base: StreamId) {
+        if let Meta::Narrow(v) = self {
+            let ms = u32::try_from(id.ms.wrapping_sub(base.ms));
+            let seq = u32::try_from(id.seq.wrapping_sub(base.seq));
+            if let (Ok(ms), Ok(seq), Ok(end)) = (ms, seq, u32::try_from(end)) {
+                grow(v, 1);
+                v.push(Narrow { ms, seq, end });
+                return;
+            }
+            self.widen(base);
+        }
+        if let Meta::Wide(v) = self {
+            grow(v, 1);
+            v.push(Wide { id, end });
+        }
+    }
+
+    /// Switches to full-width metadata (rare: deltas or offsets past 32 bits).
+    fn widen(&mut self, base: StreamId) {
+        if let Meta::Narrow(v) = self {
+            let wide = (0..v.len())
+                .map(|i| Wide {
+                    id: StreamId::new(
+                        base.ms.wrapping_add(u64::from(v[i].ms)),
+                        base.seq.wrapping_add(u64::from(v[i].seq)),
+                    ),
+                    end: v[i].end as usize,
+                })
+                .collect();
+            *self = Meta::Wide(wide);
+        }
+    }
+
+    /// Removes entry `i`, whose bytes (`bytes` long) were cut out of the data.
+    fn remove(&mut self, i: usize, bytes: usize) {
+        match self {
+            Meta::Narrow(v) => {
+                v.remove(i);
+                let bytes = bytes as u32;
+                v[i..].iter_mut().for_each(|m| m.end -= bytes);
+            }
+            Meta::Wide(v) => {
+                v.remove(i);
+                v[i..].iter_mut().for_each(|m| m.end -= bytes);
+            }
+        }
+    }
+
+    /// Removes the first `n` entries, whose bytes (`bytes`) were cut out.
+    fn drain_front(&mut self, n: usize, bytes: usize) {
+        match self {
+            Meta::Narrow(v) => {
+                v.drain(..n);
+                let bytes = bytes as u32;
+                v.iter_mut().for_each(|m| m.end -= bytes);
+            }
+            Meta::Wide(v) => {
+                v.drain(..n);
+                v.iter_mut().for_each(|m| m.end -= bytes);
+            }
+        }
+    }
+
+    fn shrink(&mut self, to: usize) {
+        match self {
+            Meta::Narrow(v) => v.shrink_to(to),
+            Meta::Wide(v) => v.shrink_to(to),
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Meta::Narrow(v) => v.capacity() * std::mem::size_of::<Narrow>(),
+            Meta::Wide(v) => v.capacity() * std::mem::size_of::<Wide>(),
+        }
+    }
+}
+
+/// Listpack bytes one entry adds to its node (`streamAppendItem`): flags,
+/// ms-diff, seq-diff, [num-fields, fields], values, lp-count.
+fn entry_lp_size(master_id: StreamId, id: StreamId, fields: &[Bytes], same: bool) -> u64 {
+    let n = fields.len() / 2;
+    let mut size = int_elem(if same { 2 } else { 0 });
+    size += int_elem(id.ms.wrapping_sub(master_id.ms) as i64);
+    size += int_elem(id.seq.wrapping_sub(master_id.seq) as i64);
+    let mut lp_count = n + 3;
+    if !same {
+        size += int_elem(n as i64);
+        size += fields.iter().step_by(2).map(|f| elem(f)).sum::<u64>();
+        lp_count += n + 1;
+    }
+    size += fields
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .map(|v| elem(v))
+        .sum::<u64>();
+    size + int_elem(lp_count as i64)
+}
+
+/// Listpack bytes of a master entry, without its `count` and `deleted` counters:
+/// num-fields, the field names, the zero terminator.
+fn master_lp_size(fields: &[Bytes]) -> u64 {
+    int_elem((fields.len() / 2) as i64)
+        + fields.iter().step_by(2).map(|f| elem(f)).sum::<u64>()
+        + int_elem(0)
+}
+
+/// One node (see the module docs).
+#[derive(Debug)]
+pub(crate) struct Node {
+    /// ID of the first entry ever appended: the node's key and delta base.
+    pub(crate) master_id: StreamId,
+    master: Arc<Master>,
+    meta: Meta,
+    data: Vec<u8>,
+    /// Entries `[0, head)` are deleted; `[head, len)` are live.
+    head: usize,
+    /// Redis's `deleted` counter: tombstones in the listpack.
+    pub(crate) deleted: u64,
+    /// Emulated listpack bytes, except header, end byte, `count` and `deleted`.
+    lp_rest: u64,
+    /// ID of the last entry appended (live or not): what MINID compares.
+    pub(crate) last_appended: StreamId,
+    /// Whether this node accounts for the bytes of `master` (the first node of
+    /// each run of nodes sharing it does).
+    pub(crate) charges_master: bool,
+}
+
+impl Node {
+    /// A node holding one entry, with `master` as its field names (which must
+    /// match `fields`).
+    pub(crate) fn new(
+        id: StreamId,
+        master: Arc<Master>,
+        charges_master: bool,
+        fields: &[Bytes],
+    ) -> Node {
+        let mut node = Node {
+            master_id: id,
+            master,
+            meta: Meta::Narrow(Vec::new()),
+            data: Vec::new(),
+            head: 0,
+            deleted: 0,
+            lp_rest: master_lp_size(fields),
+            last_appended: id,
+            charges_master,
+        };
+        node.push_entry(id, fields, true);
+        node
+    }
+
+    /// The size in bytes Redis's listpack for this node would have (`lpBytes`).
+    pub(crate) fn lp_bytes(&self) -> u64 {
+        LP_HDR_SIZE
+            + LP_EOF_SIZE
+            + int_elem(self.count() as i64)
+            + int_elem(self.deleted as i64)
+            + self.lp_rest
+    }
+
+    /// Live entries (Redis's `count`).
+    pub(crate) fn count(&self) -> usize {
+        self.meta.len() - self.head
+    }
+
+    /// The shared master fields.
+    pub(crate) fn master(&self) -> &Arc<Master> {
+        &self.master
+    }
+
+    /// Appends an entry whose ID is greater than every live ID of the stream.
+    pub(crate) fn append(&mut self, id: StreamId, fields: &[Bytes]) {
+        let same = self.master.matches(fields);
+        self.push_entry(id, fields, same);
+    }
+
+    fn push_entry(&mut self, id: StreamId, fields: &[Bytes], same: bool) {
+        self.lp_rest += entry_lp_size(self.master_id, id, fields, same);
+        let len = entry::encoded_len(fields, same);
+        grow(&mut self.data, len);
+        entry::encode(&mut self.data, fields, same);
+        self.meta.push(id, self.data.len(), self.master_id);
+        self.last_appended = id;
+    }
+
+    fn start(&self, i: usize) -> usize {
+        if i == 0 {
+            0
+        } else {
+            self.meta.end(i - 1)
+        }
+    }
+
+    /// Indexes of the live entries.
+    pub(crate) fn live(&self) -> Range<usize> {
+        self.head..self.meta.len()
+    }
+
+    /// ID of entry `i` (an index from [`Node::live`]).
+    pub(crate) fn id(&self, i: usize) -> StreamId {
+        self.meta.id(i, self.master_id)
+    }
+
+    /// Entry `i` (an index from [`Node::live`]).
+    pub(crate) fn entry(&self, i: usize) -> EntryRef<'_> {
+        let data = &self.data[self.start(i)..self.meta.end(i)];
+        EntryRef::new(self.id(i), &self.master, data)
+    }
+
+    /// ID of the first live entry.
+    pub(crate) fn first_live(&self) -> Option<StreamId> {
+        (self.count() > 0).then(|| self.id(self.head))
+    }
+
+    /// ID of the last live entry.
+    pub(crate) fn last_live(&self) -> Option<StreamId> {
+        (self.count() > 0).then(|| self.id(self.meta.len() - 1))
+    }
+
+    /// First live index whose ID is not below `id` (or the end).
+    pub(crate) fn lower_bound(&self, id: StreamId) -> usize {
+        self.partition(|x| x < id)
+    }
+
+    /// First live index whose ID is above `id` (or the end).
+    pub(crate) fn upper_bound(&self, id: StreamId) -> usize {
+        self.partition(|x| x <= id)
+    }
+
+    /// First live index for which `below` is false (live IDs are increasing).
+    fn partition(&self, below: impl Fn(StreamId) -> bool) -> usize {
+        let (mut lo, mut hi) = (self.head, self.meta.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if below(self.id(mid)) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// Deletes the first `n` live entries (trimming): O(1) amortised.
+    pub(crate) fn delete_front(&mut self, n: usize) {
+        let n = n.min(self.count());
+        self.head += n;
+        self.deleted += n as u64;
+        self.compact();
+    }
+
+    /// Deletes live entry `i` (XDEL).
+    pub(crate) fn delete_at(&mut self, i: usize) {
+        if i == self.head {
+            self.delete_front(1);
+            return;
+        }
+        let (start, end) = (self.start(i), self.meta.end(i));
+        self.data.drain(start..end);
+        self.meta.remove(i, end - start);
+        self.deleted += 1;
+    }
+
+    /// Drops the bytes of front-deleted entries once they are half the data, so
+    /// trimming costs O(1) amortised and memory follows the live entries.
+    fn compact(&mut self) {
+        if self.head == 0 {
+            return;
+        }
+        let dead = self.start(self.head);
+        if dead * 2 < self.data.len() {
+            return;
+        }
+        self.data.drain(..dead);
+        self.meta.drain_front(self.head, dead);
+        self.head = 0;
+        let len = self.data.len();
+        if self.data.capacity() > len + len / 2 {
+            self.data.shrink_to(len + len / 4);
+            let n = self.meta.len();
+            self.meta.shrink(n + n / 4);
+        }
+    }
+
+    /// Releases spare capacity: called when the node stops being the tail.
+    pub(crate) fn close(&mut self) {
+        self.data.shrink_to_fit();
+        self.meta.shrink(0);
+    }
+
+    /// Heap bytes owned by this node.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let master = if self.charges_master {
+            self.master.heap_bytes()
+        } else {
+            0
+        };
+        self.data.capacity() + self.meta.heap_bytes() + master
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(items: &[&str]) -> Vec<Bytes> {
+        items
+            .iter()
+            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn listpack_size_of_first_entries() {
+        // A fresh listpack with master entry (count=1, deleted=0, 2 fields,
+        // "role", "data", 0) and one SAMEFIELDS entry (flags, 0, 0, "user",
+        // 5-byte "hello", lp-count=5).
+        let f = fields(&["role", "user", "data", "hello"]);
+        let m = Arc::new(Master::new(&f));
+        let mut node = Node::new(StreamId::new(100, 0), m, true, &f);
+        let master = 2 + 2 + 2 + 6 + 6 + 2;
+        let entry = 2 + 2 + 2 + 6 + 7 + 2;
+        assert_eq!(node.lp_bytes(), 7 + master + entry);
+        // An entry with other fields stores num-fields and the names too.
+        let g = fields(&["x", "12345"]);
+        node.append(StreamId::new(100, 300), &g);
+        let entry2 = 2 + 2 + 3 + 2 + 3 + 4 + 2;
+        assert_eq!(node.lp_bytes(), 7 + master + entry + entry2);
+        assert_eq!(node.count(), 2);
+        assert_eq!(node.id(1), StreamId::new(100, 300));
+        // Deleting changes only the counters' sizes.
+        node.delete_at(1);
+        assert_eq!(node.lp_bytes(), 7 + master + entry + entry2);
+        assert_eq!((node.count(), node.deleted), (1, 1));
+    }
+
+    #[test]
+    fn counters_resize_past_127() {
+        let f = fields(&["a", "b"]);
+        let m = Arc::new(Master::new(&f));
+        let mut node = Node::new(StreamId::new(1, 0), m, true, &f);
+        let one = node.lp_bytes();
+        for seq in 1..127 {
+            node.append(StreamId::new(1, seq), &f);
+        }
+        let at127 = node.lp_bytes();
+        node.append(StreamId::new(1, 127), &f);
+        let entry = 2 + 2 + 2 + 3 + 2; // seq-diff 127 still fits 7 bits
+        assert_eq!(
+            node.lp_bytes(),
+            at127 + entry + 1,
+            "count 128 needs 13 bits"
+        );
+        assert!(one < at127);
+    }
+
+    #[test]
+    fn wide_ids_and_front_deletes() {
+        let f = fields(&["k", "v"]);
+        let m = Arc::new(Master::new(&f));
+        let mut node = Node::new(StreamId::new(5, 10), m, true, &f);
+        node.append(StreamId::new(5 + (1 << 40), 0), &f);
+        node.append(StreamId::new(u64::MAX, u64::MAX), &f);
+        let ids: Vec<_> = node.live().map(|i| node.id(i)).collect();
+        assert_eq!(
+            ids,
+            vec![
+                StreamId::new(5, 10),
+                StreamId::new(5 + (1 << 40), 0),
+                StreamId::new(u64::MAX, u64::MAX)
+            ]
+        );
+        assert_eq!(node.lower_bound(StreamId::new(6, 0)), 1);
+        assert_eq!(node.upper_bound(StreamId::MAX), 3);
+        node.delete_front(2);
+        assert_eq!(node.first_live(), Some(StreamId::MAX));
+        assert_eq!(node.entry(node.live().start).fields().count(), 1);
+        node.delete_front(1);
+        assert_eq!(node.count(), 0);
+        assert_eq!(node.first_live(), None);
+        assert_eq!(node.deleted, 3);
+    }
+}
