@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use ringbus::config::{Config, ConfigError, LogFormat};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{fmt, reload, EnvFilter};
 
 fn main() -> ExitCode {
     let config = match Config::from_args(std::env::args_os()) {
@@ -15,8 +17,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logging(&config);
-    match run(config) {
+    let reload_log = init_logging(&config);
+    match run(config, reload_log) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
@@ -26,29 +28,35 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(config: &Config) {
+/// Sets up logging and returns the hook that swaps the filter at run time.
+fn init_logging(config: &Config) -> ringbus::server::LogReloader {
     // An explicit --log-level wins; otherwise RUST_LOG; otherwise `info`.
     let filter = match &config.log_level {
         Some(level) => EnvFilter::try_new(level),
         None => EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new("info")),
     }
     .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match config.log_format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
-    }
+    let (filter, handle) = reload::Layer::new(filter);
+    let json = matches!(config.log_format, LogFormat::Json);
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(json.then(|| fmt::layer().json().with_writer(std::io::stderr)))
+        .with((!json).then(|| fmt::layer().with_writer(std::io::stderr)))
+        .init();
+    Box::new(move |level: &str| {
+        let filter = EnvFilter::try_new(level).map_err(|e| e.to_string())?;
+        handle.reload(filter).map_err(|e| e.to_string())
+    })
 }
 
-fn run(config: Config) -> anyhow::Result<()> {
+fn run(config: Config, reload_log: ringbus::server::LogReloader) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
         let server = ringbus::server::start(config).await?;
+        server.state().set_log_reloader(reload_log);
         let shutdown = server.state().shutdown.clone();
         tokio::select! {
             _ = shutdown_signal() => {

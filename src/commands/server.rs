@@ -160,9 +160,18 @@ pub fn config(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
                 .map(|p| (p[0].as_ref(), p[1].as_ref()))
                 .collect();
             let mut next = ctx.server.config().clone();
+            let old_level = next.log_level.clone();
             next.set(&pairs)
                 .map_err(|e| CommandError::Coded(e.to_string()))?;
+            let new_level = next.log_level.clone();
             ctx.server.replace_config(next);
+            if let Some(level) = new_level.filter(|l| Some(l) != old_level.as_ref()) {
+                ctx.server.reload_log_filter(&level).map_err(|e| {
+                    CommandError::err(format!(
+                        "CONFIG SET failed (possibly related to argument 'loglevel') - {e}"
+                    ))
+                })?;
+            }
             ctx.out.ok();
         }
         b"resetstat" => {

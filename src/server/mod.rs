@@ -14,14 +14,19 @@ pub use stats::{CommandStat, Stats};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use std::sync::OnceLock;
+
 use parking_lot::{RwLock, RwLockReadGuard};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::store::Store;
 
+/// Applies a new log filter (`CONFIG SET loglevel`); installed by the binary, which
+/// owns the logging setup. Returns a message when the filter cannot be applied.
+pub type LogReloader = Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
+
 /// Everything connections share.
-#[derive(Debug)]
 pub struct ServerState {
     /// The keyspace.
     pub store: Store,
@@ -40,6 +45,17 @@ pub struct ServerState {
     pub run_id: String,
     /// The port actually bound (differs from the setting when that was 0).
     pub port: u16,
+    log_reloader: OnceLock<LogReloader>,
+}
+
+impl std::fmt::Debug for ServerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerState")
+            .field("port", &self.port)
+            .field("run_id", &self.run_id)
+            .field("clients", &self.clients.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ServerState {
@@ -64,6 +80,21 @@ impl ServerState {
             started_unix,
             run_id,
             port,
+            log_reloader: OnceLock::new(),
+        }
+    }
+
+    /// Installs the hook that applies `CONFIG SET loglevel` (once; later calls are
+    /// ignored). Without one, the setting is stored but logging is left as it is.
+    pub fn set_log_reloader(&self, reloader: LogReloader) {
+        let _ = self.log_reloader.set(reloader);
+    }
+
+    /// Applies `filter` to logging, if the binary installed a hook.
+    pub fn reload_log_filter(&self, filter: &str) -> Result<(), String> {
+        match self.log_reloader.get() {
+            Some(reload) => reload(filter),
+            None => Ok(()),
         }
     }
 

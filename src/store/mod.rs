@@ -2,6 +2,7 @@
 
 pub mod keyspace;
 pub mod stream;
+pub mod tracks;
 
 pub use keyspace::{Db, ExpireCondition, ExpireOutcome, Lookup, RenameOutcome};
 
