@@ -53,6 +53,8 @@ NAMES = [
     "expire", "pexpire", "expireat", "pexpireat",
     "ttl", "pttl", "expiretime", "pexpiretime",
     "persist", "rename", "renamenx",
+    "xadd", "xlen", "xrange", "xrevrange", "xdel", "xtrim", "xread",
+    "xinfo", "xinfo|stream", "xinfo|help", "xsetid",
 ]
 
 # Commands whose keys Redis finds with a `getkeys_proc` when their key specs are

@@ -19,9 +19,14 @@
 
 #![forbid(unsafe_code)]
 
+pub mod broker;
 pub mod commands;
 pub mod config;
 pub mod glob;
 pub mod protocol;
 pub mod server;
 pub mod store;
+
+pub use broker::{Broker, Entry, Session, Track};
+pub use config::Config;
+pub use store::stream::StreamId;

@@ -5,7 +5,7 @@ use bytes::Bytes;
 
 use super::{lossy, parse_i64, Args, CommandError, Ctx, Flow};
 use crate::glob;
-use crate::store::{now_ms, ExpireCondition, ExpireOutcome, Lookup, RenameOutcome};
+use crate::store::{now_ms, release, ExpireCondition, ExpireOutcome, Lookup, RenameOutcome};
 
 type Res = Result<Flow, CommandError>;
 
@@ -13,10 +13,13 @@ type Res = Result<Flow, CommandError>;
 pub fn del(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     let db = ctx.server.store.db(ctx.client.db);
     let now = now_ms();
-    let removed = argv[1..]
-        .iter()
-        .filter(|k| db.remove(k, now).is_some())
-        .count();
+    let mut removed = 0;
+    for key in &argv[1..] {
+        if let Some(value) = db.remove(key, now) {
+            release(&value);
+            removed += 1;
+        }
+    }
     ctx.out.integer(removed as i64);
     Ok(Flow::Continue)
 }
@@ -60,7 +63,7 @@ pub fn keys(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 
 /// Parses a SCAN cursor as Redis does with `strtoul`: no leading space, an optional
 /// sign (`-1` wraps around), digits to the end; the empty string is cursor 0.
-fn parse_cursor(raw: &[u8]) -> Option<u64> {
+pub(crate) fn parse_cursor(raw: &[u8]) -> Option<u64> {
     let (neg, digits) = match raw.first() {
         Some(b'-') => (true, &raw[1..]),
         Some(b'+') => (false, &raw[1..]),
@@ -173,7 +176,10 @@ pub fn expire(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     let n = match db.expire(&argv[1], at, cond, now) {
         ExpireOutcome::Unchanged => 0,
         ExpireOutcome::Set => 1,
-        ExpireOutcome::Deleted(_) => 1,
+        ExpireOutcome::Deleted(value) => {
+            release(&value);
+            1
+        }
     };
     ctx.out.integer(n);
     Ok(Flow::Continue)
@@ -223,8 +229,16 @@ pub fn rename(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     match db.rename(&argv[1], &argv[2], nx, now_ms()) {
         RenameOutcome::NoSuchKey => return Err(CommandError::NoSuchKey),
         RenameOutcome::DestinationExists => ctx.out.integer(0),
-        RenameOutcome::Renamed(_) if nx => ctx.out.integer(1),
-        RenameOutcome::Renamed(_) => ctx.out.ok(),
+        RenameOutcome::Renamed(old) => {
+            if let Some(old) = old {
+                release(&old);
+            }
+            if nx {
+                ctx.out.integer(1)
+            } else {
+                ctx.out.ok()
+            }
+        }
     }
     Ok(Flow::Continue)
 }

@@ -13,8 +13,15 @@ mod command;
 mod connection;
 mod keys;
 mod server;
+mod sessions;
+mod streams;
+mod xinfo;
+mod xread;
+
+use std::sync::Arc;
 
 use bytes::Bytes;
+use tokio::sync::Notify;
 
 pub use args::{parse_i64, parse_u64, Args};
 pub(crate) use error::lossy;
@@ -36,12 +43,42 @@ pub struct Ctx<'a> {
 }
 
 /// What the connection does after a command.
-#[derive(Debug)]
 pub enum Flow {
     /// Carry on with the next request.
     Continue,
     /// Flush the replies written so far, then close the connection (QUIT).
     Close,
+    /// Park the client until the operation can answer or times out (XREAD BLOCK).
+    Block(Blocked),
+}
+
+impl std::fmt::Debug for Flow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Flow::Continue => f.write_str("Continue"),
+            Flow::Close => f.write_str("Close"),
+            Flow::Block(b) => f.debug_tuple("Block").field(&b.deadline).finish(),
+        }
+    }
+}
+
+/// A command waiting for data. The connection parks on the client's bell; each ring
+/// it calls [`BlockingOp::attempt`] again.
+pub struct Blocked {
+    /// When to give up; `None` waits forever (BLOCK 0).
+    pub deadline: Option<tokio::time::Instant>,
+    /// The waiting command.
+    pub op: Box<dyn BlockingOp>,
+}
+
+/// A blocking command's state between attempts.
+pub trait BlockingOp: Send {
+    /// Tries to answer. When it can, it writes the reply and returns `true`;
+    /// otherwise it registers `bell` with every key it waits on (under the same
+    /// locks it checked them with, so no append is missed) and returns `false`.
+    fn attempt(&mut self, ctx: &mut Ctx<'_>, bell: &Arc<Notify>) -> Result<bool, CommandError>;
+    /// Writes the reply for a timeout.
+    fn timed_out(&mut self, ctx: &mut Ctx<'_>);
 }
 
 /// A command implementation: `argv[0]` is the command name as sent.
@@ -77,6 +114,17 @@ fn handler(name: &str) -> Option<Handler> {
         "ttl" | "pttl" | "expiretime" | "pexpiretime" => keys::ttl,
         "persist" => keys::persist,
         "rename" | "renamenx" => keys::rename,
+        "xadd" => streams::xadd,
+        "xlen" => streams::xlen,
+        "xrange" | "xrevrange" => streams::xrange,
+        "xdel" => streams::xdel,
+        "xtrim" => streams::xtrim,
+        "xread" => xread::xread,
+        "xinfo" => xinfo::xinfo,
+        "xsetid" => xinfo::xsetid,
+        "session.end" => sessions::end,
+        "session.info" => sessions::info,
+        "session.list" => sessions::list,
         _ => return None,
     })
 }

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use super::connection::{reply_help, REDIS_VERSION};
 use super::{lossy, CommandError, Ctx, Flow};
 use crate::server::ServerState;
+use crate::store::release;
 
 type Res = Result<Flow, CommandError>;
 
@@ -37,7 +38,9 @@ fn flush_mode(argv: &[Bytes]) -> Result<(), CommandError> {
 /// FLUSHDB [ASYNC|SYNC]
 pub fn flushdb(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     flush_mode(argv)?;
-    ctx.server.store.db(ctx.client.db).clear();
+    for value in ctx.server.store.db(ctx.client.db).clear() {
+        release(&value);
+    }
     ctx.out.ok();
     Ok(Flow::Continue)
 }
@@ -46,7 +49,9 @@ pub fn flushdb(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 pub fn flushall(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     flush_mode(argv)?;
     for (_, db) in ctx.server.store.iter() {
-        db.clear();
+        for value in db.clear() {
+            release(&value);
+        }
     }
     ctx.out.ok();
     Ok(Flow::Continue)
@@ -368,7 +373,7 @@ fn write_section(
                 ld(&stats.net_input_bytes),
                 ld(&stats.net_output_bytes),
                 ld(&stats.rejected_connections),
-                ld(&stats.expired_keys),
+                ld(&server.store.counters.expired_keys),
                 ld(&stats.error_replies),
             )?;
         }

@@ -3,7 +3,9 @@
 //! COMMAND DOCS for every command ringbus serves, plus the commands it lacks
 //! (scripts/extra_commands.json).
 
-use super::spec::{flags, key_flags, BeginSearch, CommandSpec, Doc, FindKeys, KeySpec};
+use super::spec::{
+    flags, key_flags, BeginSearch, CommandSpec, Doc, FindKeys, GetKeysProc, KeySpec,
+};
 
 /// `PING`.
 const PING: CommandSpec = CommandSpec {
@@ -4010,6 +4012,1360 @@ const RENAMENX: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
+/// `XADD`.
+const XADD: CommandSpec = CommandSpec {
+    name: "xadd",
+    arity: -5,
+    flags: flags::WRITE | flags::DENYOOM | flags::FAST,
+    first_key: 1,
+    last_key: 1,
+    step: 1,
+    group: "stream",
+    acl_categories: &["write", "stream", "fast"],
+    key_specs: &[
+        KeySpec {
+            flags: key_flags::RW | key_flags::UPDATE,
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        },
+    ],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("xadd"),
+        Doc::Int(-5),
+        Doc::Set(&[
+            Doc::Simple("write"),
+            Doc::Simple("denyoom"),
+            Doc::Simple("fast"),
+        ]),
+        Doc::Int(1),
+        Doc::Int(1),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("@write"),
+            Doc::Simple("@stream"),
+            Doc::Simple("@fast"),
+        ]),
+        Doc::Set(&[Doc::Bulk("nondeterministic_output")]),
+        Doc::Set(&[
+            Doc::Map(&[
+                (
+                    "notes",
+                    Doc::Bulk("UPDATE instead of INSERT because of the optional trimming feature"),
+                ),
+                (
+                    "flags",
+                    Doc::Set(&[Doc::Simple("RW"), Doc::Simple("update")]),
+                ),
+                (
+                    "begin_search",
+                    Doc::Map(&[
+                        ("type", Doc::Bulk("index")),
+                        ("spec", Doc::Map(&[("index", Doc::Int(1))])),
+                    ]),
+                ),
+                (
+                    "find_keys",
+                    Doc::Map(&[
+                        ("type", Doc::Bulk("range")),
+                        (
+                            "spec",
+                            Doc::Map(&[
+                                ("lastkey", Doc::Int(0)),
+                                ("keystep", Doc::Int(1)),
+                                ("limit", Doc::Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ]),
+        ]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        ("summary", Doc::Bulk("Appends a new entry to a stream")),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("stream")),
+        (
+            "complexity",
+            Doc::Bulk("O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted."),
+        ),
+        (
+            "history",
+            Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("6.2.0"),
+                    Doc::Bulk("Added the `NOMKSTREAM` option, `MINID` trimming strategy and the `LIMIT` option."),
+                ]),
+                Doc::Array(&[
+                    Doc::Bulk("7.0.0"),
+                    Doc::Bulk("Added support for the `<ms>-*` explicit ID form."),
+                ]),
+            ]),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("key")),
+                    ("type", Doc::Bulk("key")),
+                    ("key_spec_index", Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("nomkstream")),
+                    ("type", Doc::Bulk("pure-token")),
+                    ("token", Doc::Bulk("NOMKSTREAM")),
+                    ("since", Doc::Bulk("6.2.0")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("trim")),
+                    ("type", Doc::Bulk("block")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                    (
+                        "arguments",
+                        Doc::Array(&[
+                            Doc::Map(&[
+                                ("name", Doc::Bulk("strategy")),
+                                ("type", Doc::Bulk("oneof")),
+                                (
+                                    "arguments",
+                                    Doc::Array(&[
+                                        Doc::Map(&[
+                                            ("name", Doc::Bulk("maxlen")),
+                                            ("type", Doc::Bulk("pure-token")),
+                                            ("token", Doc::Bulk("MAXLEN")),
+                                        ]),
+                                        Doc::Map(&[
+                                            ("name", Doc::Bulk("minid")),
+                                            ("type", Doc::Bulk("pure-token")),
+                                            ("token", Doc::Bulk("MINID")),
+                                            ("since", Doc::Bulk("6.2.0")),
+                                        ]),
+                                    ]),
+                                ),
+                            ]),
+                            Doc::Map(&[
+                                ("name", Doc::Bulk("operator")),
+                                ("type", Doc::Bulk("oneof")),
+                                ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                                (
+                                    "arguments",
+                                    Doc::Array(&[
+                                        Doc::Map(&[
+                                            ("name", Doc::Bulk("equal")),
+                                            ("type", Doc::Bulk("pure-token")),
+                                            ("token", Doc::Bulk("=")),
+                                        ]),
+                                        Doc::Map(&[
+                                            ("name", Doc::Bulk("approximately")),
+                                            ("type", Doc::Bulk("pure-token")),
+                                            ("token", Doc::Bulk("~")),
+                                        ]),
+                                    ]),
+                                ),
+                            ]),
+                            Doc::Map(&[
+                                ("name", Doc::Bulk("threshold")),
+                                ("type", Doc::Bulk("string")),
+                            ]),
+                            Doc::Map(&[
+                                ("name", Doc::Bulk("count")),
+                                ("type", Doc::Bulk("integer")),
+                                ("token", Doc::Bulk("LIMIT")),
+                                ("since", Doc::Bulk("6.2.0")),
+                                ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                            ]),
+                        ]),
+                    ),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("id_or_auto")),
+                    ("type", Doc::Bulk("oneof")),
+                    (
+                        "arguments",
+                        Doc::Array(&[
+                            Doc::Map(&[
+                                ("name", Doc::Bulk("auto_id")),
+                                ("type", Doc::Bulk("pure-token")),
+                                ("token", Doc::Bulk("*")),
+                            ]),
+                            Doc::Map(&[("name", Doc::Bulk("id")), ("type", Doc::Bulk("string"))]),
+                        ]),
+                    ),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("field_value")),
+                    ("type", Doc::Bulk("block")),
+                    ("flags", Doc::Set(&[Doc::Simple("multiple")])),
+                    (
+                        "arguments",
+                        Doc::Array(&[
+                            Doc::Map(&[("name", Doc::Bulk("field")), ("type", Doc::Bulk("string"))]),
+                            Doc::Map(&[("name", Doc::Bulk("value")), ("type", Doc::Bulk("string"))]),
+                        ]),
+                    ),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `XLEN`.
+const XLEN: CommandSpec = CommandSpec {
+    name: "xlen",
+    arity: 2,
+    flags: flags::READONLY | flags::FAST,
+    first_key: 1,
+    last_key: 1,
+    step: 1,
+    group: "stream",
+    acl_categories: &["read", "stream", "fast"],
+    key_specs: &[KeySpec {
+        flags: key_flags::RO,
+        begin_search: BeginSearch::Index(1),
+        find_keys: FindKeys::Range {
+            lastkey: 0,
+            keystep: 1,
+            limit: 0,
+        },
+    }],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("xlen"),
+        Doc::Int(2),
+        Doc::Set(&[Doc::Simple("readonly"), Doc::Simple("fast")]),
+        Doc::Int(1),
+        Doc::Int(1),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("@read"),
+            Doc::Simple("@stream"),
+            Doc::Simple("@fast"),
+        ]),
+        Doc::Set(&[]),
+        Doc::Set(&[Doc::Map(&[
+            ("flags", Doc::Set(&[Doc::Simple("RO")])),
+            (
+                "begin_search",
+                Doc::Map(&[
+                    ("type", Doc::Bulk("index")),
+                    ("spec", Doc::Map(&[("index", Doc::Int(1))])),
+                ]),
+            ),
+            (
+                "find_keys",
+                Doc::Map(&[
+                    ("type", Doc::Bulk("range")),
+                    (
+                        "spec",
+                        Doc::Map(&[
+                            ("lastkey", Doc::Int(0)),
+                            ("keystep", Doc::Int(1)),
+                            ("limit", Doc::Int(0)),
+                        ]),
+                    ),
+                ]),
+            ),
+        ])]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Return the number of entries in a stream"),
+        ),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("stream")),
+        ("complexity", Doc::Bulk("O(1)")),
+        (
+            "arguments",
+            Doc::Array(&[Doc::Map(&[
+                ("name", Doc::Bulk("key")),
+                ("type", Doc::Bulk("key")),
+                ("key_spec_index", Doc::Int(0)),
+            ])]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `XRANGE`.
+const XRANGE: CommandSpec = CommandSpec {
+    name: "xrange",
+    arity: -4,
+    flags: flags::READONLY,
+    first_key: 1,
+    last_key: 1,
+    step: 1,
+    group: "stream",
+    acl_categories: &["read", "stream", "slow"],
+    key_specs: &[
+        KeySpec {
+            flags: key_flags::RO | key_flags::ACCESS,
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        },
+    ],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("xrange"),
+        Doc::Int(-4),
+        Doc::Set(&[Doc::Simple("readonly")]),
+        Doc::Int(1),
+        Doc::Int(1),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("@read"),
+            Doc::Simple("@stream"),
+            Doc::Simple("@slow"),
+        ]),
+        Doc::Set(&[]),
+        Doc::Set(&[
+            Doc::Map(&[
+                (
+                    "flags",
+                    Doc::Set(&[Doc::Simple("RO"), Doc::Simple("access")]),
+                ),
+                (
+                    "begin_search",
+                    Doc::Map(&[
+                        ("type", Doc::Bulk("index")),
+                        ("spec", Doc::Map(&[("index", Doc::Int(1))])),
+                    ]),
+                ),
+                (
+                    "find_keys",
+                    Doc::Map(&[
+                        ("type", Doc::Bulk("range")),
+                        (
+                            "spec",
+                            Doc::Map(&[
+                                ("lastkey", Doc::Int(0)),
+                                ("keystep", Doc::Int(1)),
+                                ("limit", Doc::Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ]),
+        ]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Return a range of elements in a stream, with IDs matching the specified IDs interval"),
+        ),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("stream")),
+        (
+            "complexity",
+            Doc::Bulk("O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1)."),
+        ),
+        (
+            "history",
+            Doc::Set(&[
+                Doc::Array(&[Doc::Bulk("6.2.0"), Doc::Bulk("Added exclusive ranges.")]),
+            ]),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("key")),
+                    ("type", Doc::Bulk("key")),
+                    ("key_spec_index", Doc::Int(0)),
+                ]),
+                Doc::Map(&[("name", Doc::Bulk("start")), ("type", Doc::Bulk("string"))]),
+                Doc::Map(&[("name", Doc::Bulk("end")), ("type", Doc::Bulk("string"))]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("count")),
+                    ("type", Doc::Bulk("integer")),
+                    ("token", Doc::Bulk("COUNT")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `XREVRANGE`.
+const XREVRANGE: CommandSpec = CommandSpec {
+    name: "xrevrange",
+    arity: -4,
+    flags: flags::READONLY,
+    first_key: 1,
+    last_key: 1,
+    step: 1,
+    group: "stream",
+    acl_categories: &["read", "stream", "slow"],
+    key_specs: &[
+        KeySpec {
+            flags: key_flags::RO | key_flags::ACCESS,
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        },
+    ],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("xrevrange"),
+        Doc::Int(-4),
+        Doc::Set(&[Doc::Simple("readonly")]),
+        Doc::Int(1),
+        Doc::Int(1),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("@read"),
+            Doc::Simple("@stream"),
+            Doc::Simple("@slow"),
+        ]),
+        Doc::Set(&[]),
+        Doc::Set(&[
+            Doc::Map(&[
+                (
+                    "flags",
+                    Doc::Set(&[Doc::Simple("RO"), Doc::Simple("access")]),
+                ),
+                (
+                    "begin_search",
+                    Doc::Map(&[
+                        ("type", Doc::Bulk("index")),
+                        ("spec", Doc::Map(&[("index", Doc::Int(1))])),
+                    ]),
+                ),
+                (
+                    "find_keys",
+                    Doc::Map(&[
+                        ("type", Doc::Bulk("range")),
+                        (
+                            "spec",
+                            Doc::Map(&[
+                                ("lastkey", Doc::Int(0)),
+                                ("keystep", Doc::Int(1)),
+                                ("limit", Doc::Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ]),
+        ]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE"),
+        ),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("stream")),
+        (
+            "complexity",
+            Doc::Bulk("O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1)."),
+        ),
+        (
+            "history",
+            Doc::Set(&[
+                Doc::Array(&[Doc::Bulk("6.2.0"), Doc::Bulk("Added exclusive ranges.")]),
+            ]),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("key")),
+                    ("type", Doc::Bulk("key")),
+                    ("key_spec_index", Doc::Int(0)),
+                ]),
+                Doc::Map(&[("name", Doc::Bulk("end")), ("type", Doc::Bulk("string"))]),
+                Doc::Map(&[("name", Doc::Bulk("start")), ("type", Doc::Bulk("string"))]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("count")),
+                    ("type", Doc::Bulk("integer")),
+                    ("token", Doc::Bulk("COUNT")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `XDEL`.
+const XDEL: CommandSpec = CommandSpec {
+    name: "xdel",
+    arity: -3,
+    flags: flags::WRITE | flags::FAST,
+    first_key: 1,
+    last_key: 1,
+    step: 1,
+    group: "stream",
+    acl_categories: &["write", "stream", "fast"],
+    key_specs: &[
+        KeySpec {
+            flags: key_flags::RW | key_flags::DELETE,
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        },
+    ],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("xdel"),
+        Doc::Int(-3),
+        Doc::Set(&[Doc::Simple("write"), Doc::Simple("fast")]),
+        Doc::Int(1),
+        Doc::Int(1),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("@write"),
+            Doc::Simple("@stream"),
+            Doc::Simple("@fast"),
+        ]),
+        Doc::Set(&[]),
+        Doc::Set(&[
+            Doc::Map(&[
+                (
+                    "flags",
+                    Doc::Set(&[Doc::Simple("RW"), Doc::Simple("delete")]),
+                ),
+                (
+                    "begin_search",
+                    Doc::Map(&[
+                        ("type", Doc::Bulk("index")),
+                        ("spec", Doc::Map(&[("index", Doc::Int(1))])),
+                    ]),
+                ),
+                (
+                    "find_keys",
+                    Doc::Map(&[
+                        ("type", Doc::Bulk("range")),
+                        (
+                            "spec",
+                            Doc::Map(&[
+                                ("lastkey", Doc::Int(0)),
+                                ("keystep", Doc::Int(1)),
+                                ("limit", Doc::Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ]),
+        ]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist."),
+        ),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("stream")),
+        (
+            "complexity",
+            Doc::Bulk("O(1) for each single item to delete in the stream, regardless of the stream size."),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("key")),
+                    ("type", Doc::Bulk("key")),
+                    ("key_spec_index", Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("id")),
+                    ("type", Doc::Bulk("string")),
+                    ("flags", Doc::Set(&[Doc::Simple("multiple")])),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `XTRIM`.
+const XTRIM: CommandSpec = CommandSpec {
+    name: "xtrim",
+    arity: -4,
+    flags: flags::WRITE,
+    first_key: 1,
+    last_key: 1,
+    step: 1,
+    group: "stream",
+    acl_categories: &["write", "stream", "slow"],
+    key_specs: &[
+        KeySpec {
+            flags: key_flags::RW | key_flags::DELETE,
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        },
+    ],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("xtrim"),
+        Doc::Int(-4),
+        Doc::Set(&[Doc::Simple("write")]),
+        Doc::Int(1),
+        Doc::Int(1),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("@write"),
+            Doc::Simple("@stream"),
+            Doc::Simple("@slow"),
+        ]),
+        Doc::Set(&[Doc::Bulk("nondeterministic_output")]),
+        Doc::Set(&[
+            Doc::Map(&[
+                (
+                    "flags",
+                    Doc::Set(&[Doc::Simple("RW"), Doc::Simple("delete")]),
+                ),
+                (
+                    "begin_search",
+                    Doc::Map(&[
+                        ("type", Doc::Bulk("index")),
+                        ("spec", Doc::Map(&[("index", Doc::Int(1))])),
+                    ]),
+                ),
+                (
+                    "find_keys",
+                    Doc::Map(&[
+                        ("type", Doc::Bulk("range")),
+                        (
+                            "spec",
+                            Doc::Map(&[
+                                ("lastkey", Doc::Int(0)),
+                                ("keystep", Doc::Int(1)),
+                                ("limit", Doc::Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ]),
+        ]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Trims the stream to (approximately if '~' is passed) a certain size"),
+        ),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("stream")),
+        (
+            "complexity",
+            Doc::Bulk("O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation."),
+        ),
+        (
+            "history",
+            Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("6.2.0"),
+                    Doc::Bulk("Added the `MINID` trimming strategy and the `LIMIT` option."),
+                ]),
+            ]),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("key")),
+                    ("type", Doc::Bulk("key")),
+                    ("key_spec_index", Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("trim")),
+                    ("type", Doc::Bulk("block")),
+                    (
+                        "arguments",
+                        Doc::Array(&[
+                            Doc::Map(&[
+                                ("name", Doc::Bulk("strategy")),
+                                ("type", Doc::Bulk("oneof")),
+                                (
+                                    "arguments",
+                                    Doc::Array(&[
+                                        Doc::Map(&[
+                                            ("name", Doc::Bulk("maxlen")),
+                                            ("type", Doc::Bulk("pure-token")),
+                                            ("token", Doc::Bulk("MAXLEN")),
+                                        ]),
+                                        Doc::Map(&[
+                                            ("name", Doc::Bulk("minid")),
+                                            ("type", Doc::Bulk("pure-token")),
+                                            ("token", Doc::Bulk("MINID")),
+                                            ("since", Doc::Bulk("6.2.0")),
+                                        ]),
+                                    ]),
+                                ),
+                            ]),
+                            Doc::Map(&[
+                                ("name", Doc::Bulk("operator")),
+                                ("type", Doc::Bulk("oneof")),
+                                ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                                (
+                                    "arguments",
+                                    Doc::Array(&[
+                                        Doc::Map(&[
+                                            ("name", Doc::Bulk("equal")),
+                                            ("type", Doc::Bulk("pure-token")),
+                                            ("token", Doc::Bulk("=")),
+                                        ]),
+                                        Doc::Map(&[
+                                            ("name", Doc::Bulk("approximately")),
+                                            ("type", Doc::Bulk("pure-token")),
+                                            ("token", Doc::Bulk("~")),
+                                        ]),
+                                    ]),
+                                ),
+                            ]),
+                            Doc::Map(&[
+                                ("name", Doc::Bulk("threshold")),
+                                ("type", Doc::Bulk("string")),
+                            ]),
+                            Doc::Map(&[
+                                ("name", Doc::Bulk("count")),
+                                ("type", Doc::Bulk("integer")),
+                                ("token", Doc::Bulk("LIMIT")),
+                                ("since", Doc::Bulk("6.2.0")),
+                                ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                            ]),
+                        ]),
+                    ),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `XREAD`.
+const XREAD: CommandSpec = CommandSpec {
+    name: "xread",
+    arity: -4,
+    flags: flags::READONLY | flags::BLOCKING | flags::MOVABLEKEYS,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "stream",
+    acl_categories: &["read", "stream", "slow", "blocking"],
+    key_specs: &[
+        KeySpec {
+            flags: key_flags::RO | key_flags::ACCESS,
+            begin_search: BeginSearch::Keyword {
+                keyword: "STREAMS",
+                startfrom: 1,
+            },
+            find_keys: FindKeys::Range {
+                lastkey: -1,
+                keystep: 1,
+                limit: 2,
+            },
+        },
+    ],
+    getkeys: Some(GetKeysProc::Xread),
+    info: Doc::Array(&[
+        Doc::Bulk("xread"),
+        Doc::Int(-4),
+        Doc::Set(&[
+            Doc::Simple("readonly"),
+            Doc::Simple("blocking"),
+            Doc::Simple("movablekeys"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[
+            Doc::Simple("@read"),
+            Doc::Simple("@stream"),
+            Doc::Simple("@slow"),
+            Doc::Simple("@blocking"),
+        ]),
+        Doc::Set(&[]),
+        Doc::Set(&[
+            Doc::Map(&[
+                (
+                    "flags",
+                    Doc::Set(&[Doc::Simple("RO"), Doc::Simple("access")]),
+                ),
+                (
+                    "begin_search",
+                    Doc::Map(&[
+                        ("type", Doc::Bulk("keyword")),
+                        (
+                            "spec",
+                            Doc::Map(&[
+                                ("keyword", Doc::Bulk("STREAMS")),
+                                ("startfrom", Doc::Int(1)),
+                            ]),
+                        ),
+                    ]),
+                ),
+                (
+                    "find_keys",
+                    Doc::Map(&[
+                        ("type", Doc::Bulk("range")),
+                        (
+                            "spec",
+                            Doc::Map(&[
+                                ("lastkey", Doc::Int(-1)),
+                                ("keystep", Doc::Int(1)),
+                                ("limit", Doc::Int(2)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ]),
+        ]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block."),
+        ),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("stream")),
+        (
+            "complexity",
+            Doc::Bulk("For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data."),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("count")),
+                    ("type", Doc::Bulk("integer")),
+                    ("token", Doc::Bulk("COUNT")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("milliseconds")),
+                    ("type", Doc::Bulk("integer")),
+                    ("token", Doc::Bulk("BLOCK")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("streams")),
+                    ("type", Doc::Bulk("block")),
+                    ("token", Doc::Bulk("STREAMS")),
+                    (
+                        "arguments",
+                        Doc::Array(&[
+                            Doc::Map(&[
+                                ("name", Doc::Bulk("key")),
+                                ("type", Doc::Bulk("key")),
+                                ("key_spec_index", Doc::Int(0)),
+                                ("flags", Doc::Set(&[Doc::Simple("multiple")])),
+                            ]),
+                            Doc::Map(&[
+                                ("name", Doc::Bulk("id")),
+                                ("type", Doc::Bulk("string")),
+                                ("flags", Doc::Set(&[Doc::Simple("multiple")])),
+                            ]),
+                        ]),
+                    ),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `XINFO HELP`.
+const XINFO_HELP: CommandSpec = CommandSpec {
+    name: "xinfo|help",
+    arity: 2,
+    flags: flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "stream",
+    acl_categories: &["stream", "slow"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("xinfo|help"),
+        Doc::Int(2),
+        Doc::Set(&[Doc::Simple("loading"), Doc::Simple("stale")]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@stream"), Doc::Simple("@slow")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Show helpful text about the different subcommands"),
+        ),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("stream")),
+        ("complexity", Doc::Bulk("O(1)")),
+    ]),
+    subcommands: &[],
+};
+
+/// `XINFO STREAM`.
+const XINFO_STREAM: CommandSpec = CommandSpec {
+    name: "xinfo|stream",
+    arity: -3,
+    flags: flags::READONLY,
+    first_key: 2,
+    last_key: 2,
+    step: 1,
+    group: "stream",
+    acl_categories: &["read", "stream", "slow"],
+    key_specs: &[
+        KeySpec {
+            flags: key_flags::RO | key_flags::ACCESS,
+            begin_search: BeginSearch::Index(2),
+            find_keys: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        },
+    ],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("xinfo|stream"),
+        Doc::Int(-3),
+        Doc::Set(&[Doc::Simple("readonly")]),
+        Doc::Int(2),
+        Doc::Int(2),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("@read"),
+            Doc::Simple("@stream"),
+            Doc::Simple("@slow"),
+        ]),
+        Doc::Set(&[]),
+        Doc::Set(&[
+            Doc::Map(&[
+                (
+                    "flags",
+                    Doc::Set(&[Doc::Simple("RO"), Doc::Simple("access")]),
+                ),
+                (
+                    "begin_search",
+                    Doc::Map(&[
+                        ("type", Doc::Bulk("index")),
+                        ("spec", Doc::Map(&[("index", Doc::Int(2))])),
+                    ]),
+                ),
+                (
+                    "find_keys",
+                    Doc::Map(&[
+                        ("type", Doc::Bulk("range")),
+                        (
+                            "spec",
+                            Doc::Map(&[
+                                ("lastkey", Doc::Int(0)),
+                                ("keystep", Doc::Int(1)),
+                                ("limit", Doc::Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ]),
+        ]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        ("summary", Doc::Bulk("Get information about a stream")),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("stream")),
+        ("complexity", Doc::Bulk("O(1)")),
+        (
+            "history",
+            Doc::Set(&[
+                Doc::Array(&[Doc::Bulk("6.0.0"), Doc::Bulk("Added the `FULL` modifier.")]),
+                Doc::Array(&[
+                    Doc::Bulk("7.0.0"),
+                    Doc::Bulk("Added the `max-deleted-entry-id`, `entries-added`, `recorded-first-entry-id`, `entries-read` and `lag` fields"),
+                ]),
+            ]),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("key")),
+                    ("type", Doc::Bulk("key")),
+                    ("key_spec_index", Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("full")),
+                    ("type", Doc::Bulk("block")),
+                    ("token", Doc::Bulk("FULL")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                    (
+                        "arguments",
+                        Doc::Array(&[
+                            Doc::Map(&[
+                                ("name", Doc::Bulk("count")),
+                                ("type", Doc::Bulk("integer")),
+                                ("token", Doc::Bulk("COUNT")),
+                                ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                            ]),
+                        ]),
+                    ),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `XINFO`.
+const XINFO: CommandSpec = CommandSpec {
+    name: "xinfo",
+    arity: -2,
+    flags: 0,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "stream",
+    acl_categories: &["slow"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("xinfo"),
+        Doc::Int(-2),
+        Doc::Set(&[]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@slow")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Array(&[XINFO_HELP.info, XINFO_STREAM.info]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("A container for stream introspection commands"),
+        ),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("stream")),
+        ("complexity", Doc::Bulk("Depends on subcommand.")),
+        (
+            "subcommands",
+            Doc::Map(&[
+                ("xinfo|help", XINFO_HELP.docs),
+                ("xinfo|stream", XINFO_STREAM.docs),
+            ]),
+        ),
+    ]),
+    subcommands: &[XINFO_HELP, XINFO_STREAM],
+};
+
+/// `XSETID`.
+const XSETID: CommandSpec = CommandSpec {
+    name: "xsetid",
+    arity: -3,
+    flags: flags::WRITE | flags::DENYOOM | flags::FAST,
+    first_key: 1,
+    last_key: 1,
+    step: 1,
+    group: "stream",
+    acl_categories: &["write", "stream", "fast"],
+    key_specs: &[KeySpec {
+        flags: key_flags::RW | key_flags::UPDATE,
+        begin_search: BeginSearch::Index(1),
+        find_keys: FindKeys::Range {
+            lastkey: 0,
+            keystep: 1,
+            limit: 0,
+        },
+    }],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("xsetid"),
+        Doc::Int(-3),
+        Doc::Set(&[
+            Doc::Simple("write"),
+            Doc::Simple("denyoom"),
+            Doc::Simple("fast"),
+        ]),
+        Doc::Int(1),
+        Doc::Int(1),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("@write"),
+            Doc::Simple("@stream"),
+            Doc::Simple("@fast"),
+        ]),
+        Doc::Set(&[]),
+        Doc::Set(&[Doc::Map(&[
+            (
+                "flags",
+                Doc::Set(&[Doc::Simple("RW"), Doc::Simple("update")]),
+            ),
+            (
+                "begin_search",
+                Doc::Map(&[
+                    ("type", Doc::Bulk("index")),
+                    ("spec", Doc::Map(&[("index", Doc::Int(1))])),
+                ]),
+            ),
+            (
+                "find_keys",
+                Doc::Map(&[
+                    ("type", Doc::Bulk("range")),
+                    (
+                        "spec",
+                        Doc::Map(&[
+                            ("lastkey", Doc::Int(0)),
+                            ("keystep", Doc::Int(1)),
+                            ("limit", Doc::Int(0)),
+                        ]),
+                    ),
+                ]),
+            ),
+        ])]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("An internal command for replicating stream values"),
+        ),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("stream")),
+        ("complexity", Doc::Bulk("O(1)")),
+        (
+            "history",
+            Doc::Set(&[Doc::Array(&[
+                Doc::Bulk("7.0.0"),
+                Doc::Bulk("Added the `entries_added` and `max_deleted_entry_id` arguments."),
+            ])]),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("key")),
+                    ("type", Doc::Bulk("key")),
+                    ("key_spec_index", Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("last-id")),
+                    ("type", Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("entries_added")),
+                    ("type", Doc::Bulk("integer")),
+                    ("token", Doc::Bulk("ENTRIESADDED")),
+                    ("since", Doc::Bulk("7.0.0")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("max_deleted_entry_id")),
+                    ("type", Doc::Bulk("string")),
+                    ("token", Doc::Bulk("MAXDELETEDID")),
+                    ("since", Doc::Bulk("7.0.0")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `SESSION.END`.
+const SESSION_END: CommandSpec = CommandSpec {
+    name: "session.end",
+    arity: 2,
+    flags: flags::WRITE | flags::FAST,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "module",
+    acl_categories: &["keyspace", "write", "fast"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("session.end"),
+        Doc::Int(2),
+        Doc::Set(&[Doc::Simple("write"), Doc::Simple("fast")]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[
+            Doc::Simple("@keyspace"),
+            Doc::Simple("@write"),
+            Doc::Simple("@fast"),
+        ]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Deletes every track of a session at once; readers blocked on them are answered as for a deleted key."),
+        ),
+        ("since", Doc::Bulk("0.1.0")),
+        ("group", Doc::Bulk("module")),
+        (
+            "complexity",
+            Doc::Bulk("O(T) where T is the number of configured tracks"),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("session")),
+                    ("type", Doc::Bulk("string")),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `SESSION.INFO`.
+const SESSION_INFO: CommandSpec = CommandSpec {
+    name: "session.info",
+    arity: 2,
+    flags: flags::READONLY | flags::FAST,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "module",
+    acl_categories: &["keyspace", "read", "fast"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("session.info"),
+        Doc::Int(2),
+        Doc::Set(&[Doc::Simple("readonly"), Doc::Simple("fast")]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[
+            Doc::Simple("@keyspace"),
+            Doc::Simple("@read"),
+            Doc::Simple("@fast"),
+        ]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Returns length, capacity, first and last ID, entries added and overwritten, and idle time of each track of a session."),
+        ),
+        ("since", Doc::Bulk("0.1.0")),
+        ("group", Doc::Bulk("module")),
+        (
+            "complexity",
+            Doc::Bulk("O(T) where T is the number of configured tracks"),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("session")),
+                    ("type", Doc::Bulk("string")),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `SESSION.LIST`.
+const SESSION_LIST: CommandSpec = CommandSpec {
+    name: "session.list",
+    arity: -2,
+    flags: flags::READONLY,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "module",
+    acl_categories: &["keyspace", "read", "slow"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("session.list"),
+        Doc::Int(-2),
+        Doc::Set(&[Doc::Simple("readonly")]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[
+            Doc::Simple("@keyspace"),
+            Doc::Simple("@read"),
+            Doc::Simple("@slow"),
+        ]),
+        Doc::Set(&[Doc::Bulk("nondeterministic_output")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Iterates over the sessions that hold streams, with a cursor as SCAN."),
+        ),
+        ("since", Doc::Bulk("0.1.0")),
+        ("group", Doc::Bulk("module")),
+        (
+            "complexity",
+            Doc::Bulk("O(1) for every call. O(N) for a complete iteration."),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("cursor")),
+                    ("type", Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("pattern")),
+                    ("type", Doc::Bulk("pattern")),
+                    ("token", Doc::Bulk("MATCH")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("count")),
+                    ("type", Doc::Bulk("integer")),
+                    ("token", Doc::Bulk("COUNT")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
 /// Every top-level command, in the order COMMAND lists them.
 pub static ALL: &[CommandSpec] = &[
     PING,
@@ -4046,10 +5402,22 @@ pub static ALL: &[CommandSpec] = &[
     PERSIST,
     RENAME,
     RENAMENX,
+    XADD,
+    XLEN,
+    XRANGE,
+    XREVRANGE,
+    XDEL,
+    XTRIM,
+    XREAD,
+    XINFO,
+    XSETID,
+    SESSION_END,
+    SESSION_INFO,
+    SESSION_LIST,
 ];
 
 /// The longest top-level command name.
-const LONGEST: usize = 11;
+const LONGEST: usize = 12;
 
 /// Looks up a top-level command by name, ignoring ASCII case; no allocation.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
@@ -4095,6 +5463,18 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
         b"persist" => 31,
         b"rename" => 32,
         b"renamenx" => 33,
+        b"xadd" => 34,
+        b"xlen" => 35,
+        b"xrange" => 36,
+        b"xrevrange" => 37,
+        b"xdel" => 38,
+        b"xtrim" => 39,
+        b"xread" => 40,
+        b"xinfo" => 41,
+        b"xsetid" => 42,
+        b"session.end" => 43,
+        b"session.info" => 44,
+        b"session.list" => 45,
         _ => return None,
     };
     ALL.get(index)

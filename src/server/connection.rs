@@ -7,9 +7,10 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::Notify;
 
 use super::{ClientHandle, SharedState};
-use crate::commands::{self, flags, CommandError, Ctx, Flow};
+use crate::commands::{self, flags, Blocked, CommandError, Ctx, Flow};
 use crate::protocol::{ParseLimits, Protocol, Reply, RequestParser};
 
 /// CLIENT REPLY mode.
@@ -35,6 +36,8 @@ pub struct Client {
     pub reply_mode: ReplyMode,
     /// CLIENT REPLY SKIP: drop the next command's reply.
     pub skip_next: bool,
+    /// Rung by the streams this client is blocked on.
+    pub bell: Arc<Notify>,
 }
 
 impl Client {
@@ -46,6 +49,7 @@ impl Client {
             authenticated,
             reply_mode: ReplyMode::On,
             skip_next: false,
+            bell: Arc::new(Notify::new()),
         }
     }
 
@@ -91,12 +95,34 @@ where
                 authenticated: client.authenticated,
             };
             match parser.next_request(&mut inbuf, &limits) {
-                Ok(Some(argv)) => {
-                    if let Flow::Close = execute(&state, &mut client, &mut out, argv) {
+                Ok(Some(argv)) => match execute(&state, &mut client, &mut out, argv) {
+                    Flow::Continue => {}
+                    Flow::Close => {
                         close = true;
                         break;
                     }
-                }
+                    Flow::Block(blocked) => {
+                        // Replies to earlier requests go out before the client parks.
+                        if flush(&mut stream, &state, &client, &mut out).await.is_err() {
+                            close = true;
+                            break;
+                        }
+                        let waited = wait_blocked(
+                            &mut stream,
+                            &state,
+                            &mut client,
+                            &mut out,
+                            &mut inbuf,
+                            qbuf_limit,
+                            blocked,
+                        )
+                        .await;
+                        if !waited {
+                            close = true;
+                            break;
+                        }
+                    }
+                },
                 Ok(None) => break,
                 Err(e) => {
                     tracing::debug!(%peer, error = %e, "protocol error, closing connection");
@@ -107,22 +133,8 @@ where
                 }
             }
         }
-        if !out.is_empty() {
-            let n = out.len();
-            client.handle.omem.store(n, Ordering::Relaxed);
-            if let Err(e) = stream.write_all(out.buffer()).await {
-                tracing::debug!(%peer, error = %e, "write failed, closing connection");
-                break;
-            }
-            state
-                .stats
-                .net_output_bytes
-                .fetch_add(n as u64, Ordering::Relaxed);
-            client.handle.omem.store(0, Ordering::Relaxed);
-            out.buffer_mut().clear();
-            if out.buffer().capacity() > KEEP_OUT_CAPACITY {
-                *out.buffer_mut() = BytesMut::with_capacity(READ_CHUNK);
-            }
+        if flush(&mut stream, &state, &client, &mut out).await.is_err() {
+            break;
         }
         if close {
             break;
@@ -163,6 +175,102 @@ where
         }
     }
     let _ = stream.shutdown().await;
+}
+
+/// Writes everything buffered in `out` with one write.
+async fn flush<S>(
+    stream: &mut S,
+    state: &SharedState,
+    client: &Client,
+    out: &mut Reply,
+) -> std::io::Result<()>
+where
+    S: AsyncWrite + Unpin,
+{
+    if out.is_empty() {
+        return Ok(());
+    }
+    let n = out.len();
+    client.handle.omem.store(n, Ordering::Relaxed);
+    if let Err(e) = stream.write_all(out.buffer()).await {
+        tracing::debug!(peer = %client.handle.addr, error = %e, "write failed, closing connection");
+        return Err(e);
+    }
+    state
+        .stats
+        .net_output_bytes
+        .fetch_add(n as u64, Ordering::Relaxed);
+    client.handle.omem.store(0, Ordering::Relaxed);
+    out.buffer_mut().clear();
+    if out.buffer().capacity() > KEEP_OUT_CAPACITY {
+        *out.buffer_mut() = BytesMut::with_capacity(READ_CHUNK);
+    }
+    Ok(())
+}
+
+/// Parks a blocked command until its bell rings with data for it, its deadline
+/// passes, or the client goes. Bytes the client sends meanwhile are kept for after
+/// (as Redis, a blocked client's further requests wait). Returns false when the
+/// connection must close.
+async fn wait_blocked<S>(
+    stream: &mut S,
+    state: &SharedState,
+    client: &mut Client,
+    out: &mut Reply,
+    inbuf: &mut BytesMut,
+    qbuf_limit: u64,
+    blocked: Blocked,
+) -> bool
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let Blocked { deadline, mut op } = blocked;
+    let bell = Arc::clone(&client.bell);
+    state.clients.set_blocked(&client.handle, true);
+    let keep = loop {
+        let timeout = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            _ = client.handle.kill.cancelled() => break false,
+            _ = state.shutdown.cancelled() => break false,
+            _ = bell.notified() => {
+                let mut ctx = Ctx { server: state, client: &mut *client, out: &mut *out };
+                match op.attempt(&mut ctx, &bell) {
+                    Ok(true) => break true,
+                    Ok(false) => {}
+                    Err(e) => {
+                        reply_error(state, out, &e);
+                        break true;
+                    }
+                }
+            }
+            _ = timeout => {
+                let mut ctx = Ctx { server: state, client: &mut *client, out: &mut *out };
+                op.timed_out(&mut ctx);
+                break true;
+            }
+            read = stream.read_buf(inbuf) => match read {
+                Ok(0) | Err(_) => break false,
+                Ok(n) => {
+                    state.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                    if inbuf.len() as u64 > qbuf_limit {
+                        tracing::warn!(peer = %client.handle.addr, "closing blocked client that reached max query buffer length");
+                        break false;
+                    }
+                    if inbuf.capacity() - inbuf.len() < READ_CHUNK / 2 {
+                        inbuf.reserve(READ_CHUNK);
+                    }
+                }
+            },
+        }
+    };
+    state.clients.set_blocked(&client.handle, false);
+    keep
 }
 
 /// Runs one request and writes its reply (or error) into `out`.

@@ -71,8 +71,18 @@ impl RunningServer {
     }
 }
 
-/// Binds every `bind` address on `port` and starts serving in the background.
+/// Binds every `bind` address on `port` and starts serving a new, empty store.
 pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
+    let broker = crate::Broker::new(&config);
+    start_with_broker(config, &broker).await
+}
+
+/// Like [`start`], serving `broker`'s store: what the application appends through
+/// the embedded API, Redis clients read, and the other way round.
+pub async fn start_with_broker(
+    config: Config,
+    broker: &crate::Broker,
+) -> Result<RunningServer, ServerError> {
     let mut listeners = Vec::new();
     let mut port = config.port;
     if config.bind.is_empty() {
@@ -94,7 +104,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     for a in &addrs {
         tracing::info!(addr = %a, "ringbus listening");
     }
-    let state = Arc::new(ServerState::new(config, port));
+    let state = Arc::new(ServerState::new(config, port, Arc::clone(broker.store())));
     let task = tokio::spawn(serve(Arc::clone(&state), listeners));
     Ok(RunningServer { state, addrs, task })
 }
@@ -213,17 +223,32 @@ pub fn protected_mode_denies(has_password: bool, peer: IpAddr) -> bool {
     !has_password && !loopback
 }
 
-/// Background work: removes expired keys in bounded slices, ten times a second.
+/// Background work: removes expired keys in bounded slices ten times a second, and
+/// once a second ends idle sessions and drops entries past their track's max age.
 async fn upkeep(state: SharedState) {
     let mut tick = tokio::time::interval(Duration::from_millis(100));
+    let mut ticks: u64 = 0;
     loop {
         tick.tick().await;
+        ticks += 1;
         let now = crate::store::now_ms();
+        if ticks % 10 == 0 {
+            let ended = state.store.sweep_idle_sessions(now);
+            if ended > 0 {
+                tracing::debug!(ended, "idle sessions ended");
+            }
+            state.store.sweep_max_age(now);
+        }
         for (_, db) in state.store.iter() {
             let gone = db.sweep_expired(now, 1000);
+            for (_, value) in &gone {
+                crate::store::release(value);
+            }
+            db.prune_waiters();
             if !gone.is_empty() {
                 state
-                    .stats
+                    .store
+                    .counters
                     .expired_keys
                     .fetch_add(gone.len() as u64, Ordering::Relaxed);
             }

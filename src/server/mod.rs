@@ -8,7 +8,9 @@ mod stats;
 
 pub use client::{ClientHandle, ClientRegistry};
 pub use connection::{serve_connection, Client, ReplyMode};
-pub use listener::{admit_stream, protected_mode_denies, start, RunningServer, ServerError};
+pub use listener::{
+    admit_stream, protected_mode_denies, start, start_with_broker, RunningServer, ServerError,
+};
 pub use stats::{CommandStat, Stats};
 
 use std::sync::Arc;
@@ -20,7 +22,7 @@ use parking_lot::{RwLock, RwLockReadGuard};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::store::Store;
+use crate::store::{Store, StoreSettings};
 
 /// Applies a new log filter (`CONFIG SET loglevel`); installed by the binary, which
 /// owns the logging setup. Returns a message when the filter cannot be applied.
@@ -28,8 +30,8 @@ pub type LogReloader = Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
 
 /// Everything connections share.
 pub struct ServerState {
-    /// The keyspace.
-    pub store: Store,
+    /// The keyspace (shared with an embedding [`crate::Broker`]).
+    pub store: Arc<Store>,
     config: RwLock<Config>,
     /// Connected clients.
     pub clients: ClientRegistry,
@@ -59,8 +61,8 @@ impl std::fmt::Debug for ServerState {
 }
 
 impl ServerState {
-    /// Shared state for a server with `config`, listening on `port`.
-    pub fn new(config: Config, port: u16) -> Self {
+    /// Shared state for a server with `config`, listening on `port`, serving `store`.
+    pub fn new(config: Config, port: u16, store: Arc<Store>) -> Self {
         let started_unix = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
@@ -71,7 +73,7 @@ impl ServerState {
             .collect::<String>()[..40]
             .to_string();
         ServerState {
-            store: Store::new(config.databases),
+            store,
             config: RwLock::new(config),
             clients: ClientRegistry::default(),
             stats: Stats::new(crate::commands::all_specs()),
@@ -103,8 +105,13 @@ impl ServerState {
         self.config.read()
     }
 
-    /// Replaces the live configuration (CONFIG SET, after validation).
+    /// Replaces the live configuration (CONFIG SET, after validation) and hands
+    /// the store its part.
     pub fn replace_config(&self, config: Config) {
+        let settings = StoreSettings::from_config(&config);
+        if *self.store.settings() != settings {
+            self.store.set_settings(settings);
+        }
         *self.config.write() = config;
     }
 }

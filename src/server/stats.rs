@@ -33,8 +33,6 @@ pub struct Stats {
     pub net_input_bytes: AtomicU64,
     /// Bytes written to clients.
     pub net_output_bytes: AtomicU64,
-    /// Keys removed because their TTL passed.
-    pub expired_keys: AtomicU64,
     /// Error replies sent.
     pub error_replies: AtomicU64,
     errors: Mutex<BTreeMap<String, u64>>,
@@ -57,7 +55,6 @@ impl Stats {
             rejected_connections: AtomicU64::new(0),
             net_input_bytes: AtomicU64::new(0),
             net_output_bytes: AtomicU64::new(0),
-            expired_keys: AtomicU64::new(0),
             error_replies: AtomicU64::new(0),
             errors: Mutex::new(BTreeMap::new()),
             commands,
@@ -114,7 +111,6 @@ impl Stats {
             &self.rejected_connections,
             &self.net_input_bytes,
             &self.net_output_bytes,
-            &self.expired_keys,
             &self.error_replies,
         ] {
             a.store(0, Ordering::Relaxed);

@@ -11,13 +11,15 @@
 //! stores stream handles in it. Values are cheap clones (`Arc`s): a caller clones the
 //! value out under the shard lock and works on it after the lock is gone.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
+use std::sync::{Arc, Weak};
 
 use ahash::RandomState;
 use bytes::Bytes;
 use parking_lot::RwLock;
 use smallvec::SmallVec;
+use tokio::sync::Notify;
 
 const SHARD_BITS: u32 = 4;
 const SHARDS: usize = 1 << SHARD_BITS;
@@ -47,6 +49,8 @@ struct Shard<V> {
     /// `(expires_at, hash)` of every key with an expiry, oldest first, so the sweep
     /// finds due keys without scanning.
     expiring: BTreeMap<(u64, u64), ()>,
+    /// Readers blocked on keys that do not exist yet: woken when the key is created.
+    pending: HashMap<Bytes, Vec<Weak<Notify>>>,
 }
 
 impl<V> Default for Shard<V> {
@@ -55,6 +59,7 @@ impl<V> Default for Shard<V> {
             buckets: BTreeMap::new(),
             len: 0,
             expiring: BTreeMap::new(),
+            pending: HashMap::new(),
         }
     }
 }
@@ -89,12 +94,19 @@ impl<V: Clone> Shard<V> {
         Some(slot)
     }
 
-    fn put(&mut self, hash: u64, slot: Slot<V>) {
+    /// Inserts a slot; returns the readers that were waiting for its key to appear.
+    fn put(&mut self, hash: u64, slot: Slot<V>) -> Vec<Weak<Notify>> {
         if let Some(at) = slot.expires_at {
             self.expiring.insert((at, hash), ());
         }
+        let waiting = if self.pending.is_empty() {
+            Vec::new()
+        } else {
+            self.pending.remove(&slot.key).unwrap_or_default()
+        };
         self.buckets.entry(hash).or_default().push(slot);
         self.len += 1;
+        waiting
     }
 
     fn unindex(&mut self, at: u64, hash: u64) {
@@ -248,7 +260,7 @@ impl<V: Clone> Db<V> {
             expired = shard.take(hash, key).map(|s| s.value);
         }
         let value = make();
-        shard.put(
+        let waiting = shard.put(
             hash,
             Slot {
                 key: key.clone(),
@@ -256,7 +268,41 @@ impl<V: Clone> Db<V> {
                 expires_at: None,
             },
         );
+        drop(shard);
+        ring(waiting);
         (value, true, expired)
+    }
+
+    /// For a reader about to block on `key`: the live value when the key exists (the
+    /// reader registers with it instead), else `bell` is registered to ring when the
+    /// key is created. Both under the shard lock, so a creation cannot slip between.
+    pub fn value_or_wait(&self, key: &Bytes, bell: &Arc<Notify>, now_ms: u64) -> Option<V> {
+        let hash = self.hash(key);
+        let mut shard = self.shard(hash).write();
+        match shard.find(hash, key) {
+            Some(slot) if !slot.expired(now_ms) => return Some(slot.value.clone()),
+            _ => {}
+        }
+        let list = shard.pending.entry(key.clone()).or_default();
+        if list.len() >= 64 && list.len().is_power_of_two() {
+            list.retain(|w| w.strong_count() > 0);
+        }
+        list.push(Arc::downgrade(bell));
+        None
+    }
+
+    /// Drops registrations of readers that stopped waiting (called by upkeep).
+    pub fn prune_waiters(&self) {
+        for shard in self.shards.iter() {
+            let mut s = shard.write();
+            if s.pending.is_empty() {
+                continue;
+            }
+            s.pending.retain(|_, list| {
+                list.retain(|w| w.strong_count() > 0);
+                !list.is_empty()
+            });
+        }
     }
 
     /// True when `key` exists and has not expired.
@@ -527,8 +573,16 @@ fn rename_in<V: Clone>(
         None
     };
     slot.key = to.clone();
-    d.put(ht, slot);
+    ring(d.put(ht, slot));
     RenameOutcome::Renamed(old)
+}
+
+fn ring(bells: Vec<Weak<Notify>>) {
+    for bell in bells {
+        if let Some(bell) = bell.upgrade() {
+            bell.notify_one();
+        }
+    }
 }
 
 /// The result of a key lookup.
@@ -566,6 +620,23 @@ mod tests {
             db.get_or_insert_with(&key(k), 0, || i as u32);
         }
         db
+    }
+
+    #[tokio::test]
+    async fn creating_a_key_rings_readers_waiting_for_it() {
+        let db = db_with(&["here"]);
+        let bell = Arc::new(Notify::new());
+        assert_eq!(db.value_or_wait(&key("here"), &bell, 0), Some(0));
+        assert_eq!(db.value_or_wait(&key("later"), &bell, 0), None);
+        db.get_or_insert_with(&key("later"), 0, || 5);
+        tokio::time::timeout(std::time::Duration::from_secs(1), bell.notified())
+            .await
+            .expect("rung");
+        let gone = Arc::new(Notify::new());
+        assert_eq!(db.value_or_wait(&key("never"), &gone, 0), None);
+        drop(gone);
+        db.prune_waiters();
+        assert!(db.shards.iter().all(|s| s.read().pending.is_empty()));
     }
 
     #[test]

@@ -1,20 +1,44 @@
 //! The store: synchronous, knows nothing of sockets, unit-tested without a network.
 
+mod append;
+pub mod cell;
 pub mod keyspace;
+pub mod sessions;
+pub mod settings;
 pub mod stream;
 pub mod tracks;
 
 pub use keyspace::{Db, ExpireCondition, ExpireOutcome, Lookup, RenameOutcome};
 
-/// What a key can hold. Streams arrive with the streams capability; until then the
-/// keyspace is always empty and every key command answers as Redis does on no keys.
+use std::sync::Arc;
+
+use parking_lot::{RwLock, RwLockReadGuard};
+
+pub use append::{AppendRequest, Appended, StoreCounters, TrimSpec};
+pub use cell::{CellState, StreamCell, Wakeups};
+pub use sessions::{SessionInfo, SessionState, TrackInfo};
+pub use settings::StoreSettings;
+
+/// What a key holds: always a stream in ringbus.
 #[derive(Debug, Clone)]
-pub enum Value {}
+pub enum Value {
+    /// A capped stream.
+    Stream(Arc<StreamCell>),
+}
 
 impl Value {
     /// The name TYPE reports.
     pub fn type_name(&self) -> &'static str {
-        match *self {}
+        match self {
+            Value::Stream(_) => "stream",
+        }
+    }
+
+    /// The stream.
+    pub fn stream(&self) -> &Arc<StreamCell> {
+        match self {
+            Value::Stream(cell) => cell,
+        }
     }
 }
 
@@ -22,14 +46,34 @@ impl Value {
 #[derive(Debug)]
 pub struct Store {
     dbs: Box<[Db<Value>]>,
+    /// Per database: the sessions that have streams, keyed by session id.
+    sessions: Box<[Db<Arc<SessionState>>]>,
+    settings: RwLock<StoreSettings>,
+    /// Appends, overwrites, age-outs and expiries, for INFO and metrics.
+    pub counters: StoreCounters,
 }
 
 impl Store {
-    /// A store with `databases` empty databases.
-    pub fn new(databases: usize) -> Self {
+    /// A store with `databases` empty databases and `settings`.
+    pub fn new(databases: usize, settings: StoreSettings) -> Self {
+        let n = databases.max(1);
         Store {
-            dbs: (0..databases.max(1)).map(|_| Db::default()).collect(),
+            dbs: (0..n).map(|_| Db::default()).collect(),
+            sessions: (0..n).map(|_| Db::default()).collect(),
+            settings: RwLock::new(settings),
+            counters: StoreCounters::default(),
         }
+    }
+
+    /// The settings in force. Hold the guard briefly.
+    pub fn settings(&self) -> RwLockReadGuard<'_, StoreSettings> {
+        self.settings.read()
+    }
+
+    /// Applies new settings (CONFIG SET). Streams take a changed capacity on their
+    /// next append.
+    pub fn set_settings(&self, settings: StoreSettings) {
+        *self.settings.write() = settings;
     }
 
     /// Database `index`. Callers validate the index (SELECT) before they get here.
@@ -54,4 +98,12 @@ pub fn now_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+/// Wakes every reader blocked on a stream that was just removed from the keyspace
+/// (DEL, FLUSH, expiry, RENAME over it, SESSION.END), so it can re-check and answer
+/// as Redis answers a deleted key.
+pub fn release(value: &Value) {
+    let wake = value.stream().lock().take_waiters();
+    wake.ring();
 }

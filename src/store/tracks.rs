@@ -23,16 +23,17 @@ pub enum KeyClass<'k> {
     Standalone,
 }
 
-/// The configured tracks and the capacity of keys outside them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrackTable {
-    tracks: Vec<TrackSpec>,
+/// The configured tracks and the capacity of keys outside them. Borrows the live
+/// configuration, so classifying a key on the append path copies nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrackTable<'c> {
+    tracks: &'c [TrackSpec],
     default_capacity: usize,
 }
 
-impl TrackTable {
+impl<'c> TrackTable<'c> {
     /// A table of `tracks`; keys in no track get `default_capacity` (at least 1).
-    pub fn new(tracks: Vec<TrackSpec>, default_capacity: usize) -> Self {
+    pub fn new(tracks: &'c [TrackSpec], default_capacity: usize) -> Self {
         TrackTable {
             tracks,
             default_capacity: default_capacity.max(1),
@@ -40,8 +41,8 @@ impl TrackTable {
     }
 
     /// The configured tracks, in configuration order.
-    pub fn tracks(&self) -> &[TrackSpec] {
-        &self.tracks
+    pub fn tracks(&self) -> &'c [TrackSpec] {
+        self.tracks
     }
 
     /// Capacity of streams that belong to no track.
@@ -99,27 +100,25 @@ impl TrackTable {
 mod tests {
     use super::*;
 
-    fn table() -> TrackTable {
-        TrackTable::new(
-            vec![
-                TrackSpec {
-                    name: "conversation".into(),
-                    capacity: 1000,
-                    max_age: None,
-                },
-                TrackSpec {
-                    name: "insights".into(),
-                    capacity: 50,
-                    max_age: Some(Duration::from_secs(60)),
-                },
-            ],
-            7,
-        )
+    fn specs() -> Vec<TrackSpec> {
+        vec![
+            TrackSpec {
+                name: "conversation".into(),
+                capacity: 1000,
+                max_age: None,
+            },
+            TrackSpec {
+                name: "insights".into(),
+                capacity: 50,
+                max_age: Some(Duration::from_secs(60)),
+            },
+        ]
     }
 
     #[test]
     fn the_last_colon_names_the_track() {
-        let t = table();
+        let specs = specs();
+        let t = TrackTable::new(&specs, 7);
         assert_eq!(
             t.classify(b"{abc}:conversation"),
             KeyClass::Track {
@@ -147,7 +146,8 @@ mod tests {
 
     #[test]
     fn capacity_and_max_age_follow_the_track() {
-        let t = table();
+        let specs = specs();
+        let t = TrackTable::new(&specs, 7);
         assert_eq!(t.capacity(b"s:conversation"), 1000);
         assert_eq!(t.capacity(b"s:insights"), 50);
         assert_eq!(t.capacity(b"plain"), 7);

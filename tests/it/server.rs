@@ -228,3 +228,29 @@ async fn protected_mode_off_serves_remote_peers() {
     assert_eq!(buf, b"+PONG\r\n+OK\r\n");
     task.await.expect("task");
 }
+
+#[tokio::test]
+async fn config_set_loglevel_reloads_the_filter() {
+    let server = start().await;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let record = std::sync::Arc::clone(&seen);
+    server
+        .state()
+        .set_log_reloader(Box::new(move |level: &str| {
+            record
+                .lock()
+                .map_err(|e| e.to_string())?
+                .push(level.to_string());
+            Ok(())
+        }));
+    let mut raw = Raw::connect(server.local_addr()).await;
+    assert_eq!(
+        raw.call(&["CONFIG", "SET", "loglevel", "debug"]).await,
+        "+OK\r\n"
+    );
+    assert_eq!(
+        raw.call(&["CONFIG", "GET", "loglevel"]).await,
+        "*2\r\n$8\r\nloglevel\r\n$5\r\ndebug\r\n"
+    );
+    assert_eq!(seen.lock().expect("lock").as_slice(), ["debug"]);
+}

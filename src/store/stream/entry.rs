@@ -9,6 +9,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 use smallvec::SmallVec;
 
+use super::id::MAX_BULK_ID_LEN;
 use super::StreamId;
 
 /// Bytes of the RESP bulk encoding of an `n`-byte string.
@@ -111,11 +112,13 @@ impl Master {
     /// Whether `fields` (`f1 v1 ...`) has exactly these field names, in order.
     pub(crate) fn matches(&self, fields: &[Bytes]) -> bool {
         fields.len() / 2 == self.len()
-            && fields
-                .iter()
-                .step_by(2)
-                .enumerate()
-                .all(|(i, f)| self.field(i) == &f[..])
+            && fields.iter().step_by(2).enumerate().all(|(i, f)| {
+                // The bulk's size is increasing in the payload's length, so equal
+                // sizes mean equal headers: compare the payload bytes only.
+                let bulk = self.bulk(i);
+                bulk.len() == bulk_len(f.len())
+                    && bulk[bulk.len() - 2 - f.len()..bulk.len() - 2] == f[..]
+            })
     }
 
     /// Heap bytes held (the `Arc` allocation included).
@@ -220,14 +223,35 @@ impl<'a> EntryRef<'a> {
     /// Appends the RESP encoding of this entry's field array
     /// (`*2N\r\n$..\r\nfield\r\n$..\r\nvalue\r\n...`), identical in RESP2 and RESP3.
     pub fn write_fields_resp(&self, out: &mut BytesMut) {
+        self.write_with_prefix(out, &[]);
+    }
+
+    /// Appends the RESP encoding of the whole entry as XRANGE/XREAD reply it:
+    /// `*2\r\n` + the ID as a bulk string + [`EntryRef::write_fields_resp`].
+    pub fn write_resp(&self, out: &mut BytesMut) {
+        let mut buf = [0u8; 4 + MAX_BULK_ID_LEN];
+        buf[..4].copy_from_slice(b"*2\r\n");
+        let mut id = [0u8; MAX_BULK_ID_LEN];
+        let n = self.id.encode_bulk(&mut id);
+        buf[4..4 + n].copy_from_slice(&id[..n]);
+        self.write_with_prefix(out, &buf[..4 + n]);
+    }
+
+    /// Appends `prefix` then the field array, reserving once.
+    fn write_with_prefix(&self, out: &mut BytesMut, prefix: &[u8]) {
         if !self.same_fields() {
-            out.extend_from_slice(self.data);
+            out.reserve(prefix.len() + self.data.len());
+            out.put_slice(prefix);
+            out.put_slice(self.data);
             return;
         }
         let n = self.master.len();
-        out.reserve(3 + decimal_len(2 * n) + self.master.resp.len() + self.data.len());
+        out.reserve(prefix.len() + 24 + self.master.resp.len() + self.data.len());
+        out.put_slice(prefix);
+        let mut header = itoa::Buffer::new();
+        let header = header.format(2 * n).as_bytes();
         out.put_u8(b'*');
-        out.put_slice(itoa::Buffer::new().format(2 * n).as_bytes());
+        out.put_slice(header);
         out.put_slice(b"\r\n");
         let mut values = self.data;
         for i in 0..n {
@@ -241,14 +265,6 @@ impl<'a> EntryRef<'a> {
                 None => out.put_slice(b"$0\r\n\r\n"),
             }
         }
-    }
-
-    /// Appends the RESP encoding of the whole entry as XRANGE/XREAD reply it:
-    /// `*2\r\n` + the ID as a bulk string + [`EntryRef::write_fields_resp`].
-    pub fn write_resp(&self, out: &mut BytesMut) {
-        out.put_slice(b"*2\r\n");
-        self.id.write_bulk(out);
-        self.write_fields_resp(out);
     }
 }
 

@@ -120,15 +120,33 @@ impl StreamId {
 
     /// Appends the ID as a RESP bulk string (`$len\r\nms-seq\r\n`).
     pub fn write_bulk(&self, out: &mut impl BufMut) {
-        let mut buf = [0u8; MAX_ID_LEN];
-        let id = self.format(&mut buf);
-        out.put_u8(b'$');
-        out.put_slice(itoa::Buffer::new().format(id.len()).as_bytes());
-        out.put_slice(b"\r\n");
-        out.put_slice(id);
-        out.put_slice(b"\r\n");
+        let mut buf = [0u8; MAX_BULK_ID_LEN];
+        let n = self.encode_bulk(&mut buf);
+        out.put_slice(&buf[..n]);
+    }
+
+    /// Writes the ID as a RESP bulk string into `buf`; returns its length.
+    pub(crate) fn encode_bulk(&self, buf: &mut [u8; MAX_BULK_ID_LEN]) -> usize {
+        let mut id = [0u8; MAX_ID_LEN];
+        let id = self.format(&mut id);
+        let len = id.len(); // 3..=41: one or two digits
+        buf[0] = b'$';
+        let mut p = 1;
+        if len >= 10 {
+            buf[p] = b'0' + (len / 10) as u8;
+            p += 1;
+        }
+        buf[p] = b'0' + (len % 10) as u8;
+        buf[p + 1..p + 3].copy_from_slice(b"\r\n");
+        p += 3;
+        buf[p..p + len].copy_from_slice(id);
+        buf[p + len..p + len + 2].copy_from_slice(b"\r\n");
+        p + len + 2
     }
 }
+
+/// Longest RESP bulk string of an ID: `$41\r\n` + 41 bytes + `\r\n`.
+pub(crate) const MAX_BULK_ID_LEN: usize = MAX_ID_LEN + 7;
 
 impl fmt::Display for StreamId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -394,6 +412,9 @@ mod tests {
         assert_eq!(IdSpec::parse(b"12-3"), Ok(IdSpec::Explicit(id(12, 3))));
         assert_eq!(IdSpec::parse(b"12"), Ok(IdSpec::Explicit(id(12, 0))));
         assert_eq!(IdSpec::parse(b"0-0"), Ok(IdSpec::Explicit(id(0, 0))));
+        // C-string truncation, as redis-server 7.0.15 does.
+        assert_eq!(IdSpec::parse(b"*\0x"), Ok(IdSpec::Auto));
+        assert_eq!(IdSpec::parse(b"9-*\0"), Ok(IdSpec::AutoSeq(9)));
         for bad in [&b"-"[..], b"+", b"*-*", b"-*", b"1-**", b"**", b"1-*5"] {
             assert_eq!(IdSpec::parse(bad), Err(StreamError::InvalidId), "{bad:?}");
         }

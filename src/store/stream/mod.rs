@@ -8,14 +8,15 @@
 //! `max-deleted-entry-id`, `recorded-first-entry-id` and `radix-tree-keys`.
 //!
 //! Layout: a deque of nodes, each the twin of one Redis listpack. A node stores
-//! its entries' values pre-encoded as RESP in one buffer, with 12 bytes of
-//! metadata per entry (see `node.rs`); field names equal to the node's master
+//! its entries' values pre-encoded as RESP in one buffer, with 8 bytes of
+//! metadata per entry in the common case (see `meta.rs`); field names equal to the node's master
 //! fields are stored once per node.
 
 mod entry;
 mod error;
 mod id;
 mod lpsize;
+mod meta;
 mod node;
 mod range;
 mod trim;
@@ -36,7 +37,7 @@ pub use entry::{EntryRef, Fields};
 pub use error::StreamError;
 pub use id::{IdSpec, StreamId, MAX_ID_LEN};
 pub use range::Range;
-pub use trim::TrimStrategy;
+pub use trim::{default_trim_limit, TrimStrategy};
 
 use entry::Master;
 use lpsize::STREAM_LISTPACK_MAX_SIZE;
@@ -208,7 +209,7 @@ impl Stream {
             self.with_node(last, |n| n.append(id, fields));
         }
         self.length += 1;
-        self.entries_added += 1;
+        self.entries_added = self.entries_added.wrapping_add(1);
         self.last_id = id;
         if self.length == 1 {
             self.first_id = id;
@@ -288,9 +289,10 @@ impl Stream {
     /// The last node whose first live ID is at most `id`. Only the front node
     /// can be empty of live entries; it counts as being before any ID.
     fn node_at_or_before(&self, id: StreamId) -> Option<usize> {
-        let p = self
-            .nodes
-            .partition_point(|n| n.first_live().map_or(true, |first| first <= id));
+        let p = self.nodes.partition_point(|n| match n.first_live() {
+            Some(first) => first <= id,
+            None => true,
+        });
         p.checked_sub(1)
     }
 

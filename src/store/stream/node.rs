@@ -6,7 +6,7 @@
 //! node exactly where Redis does.
 //!
 //! Storage: `data` holds every entry's encoded fields back to back; `meta` holds,
-//! per entry, its ID (as a delta from the master ID) and the end of its bytes.
+//! per entry, its ID and the end of its bytes (see [`super::meta`]).
 //! Entries before `head` are deleted (trimmed from the front); a deleted entry
 //! elsewhere (XDEL) is removed from the storage at once, while its tombstone
 //! still counts in `deleted` and in the emulated listpack size, as in Redis.
@@ -18,142 +18,8 @@ use bytes::Bytes;
 
 use super::entry::{self, EntryRef, Master};
 use super::lpsize::{elem, int_elem, LP_EOF_SIZE, LP_HDR_SIZE};
+use super::meta::{grow, Meta};
 use super::StreamId;
-
-/// Compact per-entry metadata: ID deltas from the master ID and the end offset
-/// of the entry's bytes. Used while every value fits in 32 bits.
-#[derive(Debug, Clone, Copy)]
-struct Narrow {
-    ms: u32,
-    seq: u32,
-    end: u32,
-}
-
-/// Full-width per-entry metadata, for nodes whose IDs or sizes outgrow [`Narrow`].
-#[derive(Debug, Clone, Copy)]
-struct Wide {
-    id: StreamId,
-    end: usize,
-}
-
-#[derive(Debug)]
-enum Meta {
-    Narrow(Vec<Narrow>),
-    Wide(Vec<Wide>),
-}
-
-/// Grows `v` to hold `extra` more items in steps of 25%, so a full buffer wastes
-/// at most a fifth of itself (doubling would waste up to a half).
-fn grow<T>(v: &mut Vec<T>, extra: usize) {
-    let need = v.len() + extra;
-    if need > v.capacity() {
-        let target = need.max(v.len() + v.len() / 4);
-        v.reserve_exact(target - v.len());
-    }
-}
-
-impl Meta {
-    fn len(&self) -> usize {
-        match self {
-            Meta::Narrow(v) => v.len(),
-            Meta::Wide(v) => v.len(),
-        }
-    }
-
-    fn id(&self, i: usize, base: StreamId) -> StreamId {
-        match self {
-            Meta::Narrow(v) => StreamId::new(
-                base.ms.wrapping_add(u64::from(v[i].ms)),
-                base.seq.wrapping_add(u64::from(v[i].seq)),
-            ),
-            Meta::Wide(v) => v[i].id,
-        }
-    }
-
-    fn end(&self, i: usize) -> usize {
-        match self {
-            Meta::Narrow(v) => v[i].end as usize,
-            Meta::Wide(v) => v[i].end,
-        }
-    }
-
-    fn push(&mut self, id: StreamId, end: usize, base: StreamId) {
-        if let Meta::Narrow(v) = self {
-            let ms = u32::try_from(id.ms.wrapping_sub(base.ms));
-            let seq = u32::try_from(id.seq.wrapping_sub(base.seq));
-            if let (Ok(ms), Ok(seq), Ok(end)) = (ms, seq, u32::try_from(end)) {
-                grow(v, 1);
-                v.push(Narrow { ms, seq, end });
-                return;
-            }
-            self.widen(base);
-        }
-        if let Meta::Wide(v) = self {
-            grow(v, 1);
-            v.push(Wide { id, end });
-        }
-    }
-
-    /// Switches to full-width metadata (rare: deltas or offsets past 32 bits).
-    fn widen(&mut self, base: StreamId) {
-        if let Meta::Narrow(v) = self {
-            let wide = (0..v.len())
-                .map(|i| Wide {
-                    id: StreamId::new(
-                        base.ms.wrapping_add(u64::from(v[i].ms)),
-                        base.seq.wrapping_add(u64::from(v[i].seq)),
-                    ),
-                    end: v[i].end as usize,
-                })
-                .collect();
-            *self = Meta::Wide(wide);
-        }
-    }
-
-    /// Removes entry `i`, whose bytes (`bytes` long) were cut out of the data.
-    fn remove(&mut self, i: usize, bytes: usize) {
-        match self {
-            Meta::Narrow(v) => {
-                v.remove(i);
-                let bytes = bytes as u32;
-                v[i..].iter_mut().for_each(|m| m.end -= bytes);
-            }
-            Meta::Wide(v) => {
-                v.remove(i);
-                v[i..].iter_mut().for_each(|m| m.end -= bytes);
-            }
-        }
-    }
-
-    /// Removes the first `n` entries, whose bytes (`bytes`) were cut out.
-    fn drain_front(&mut self, n: usize, bytes: usize) {
-        match self {
-            Meta::Narrow(v) => {
-                v.drain(..n);
-                let bytes = bytes as u32;
-                v.iter_mut().for_each(|m| m.end -= bytes);
-            }
-            Meta::Wide(v) => {
-                v.drain(..n);
-                v.iter_mut().for_each(|m| m.end -= bytes);
-            }
-        }
-    }
-
-    fn shrink(&mut self, to: usize) {
-        match self {
-            Meta::Narrow(v) => v.shrink_to(to),
-            Meta::Wide(v) => v.shrink_to(to),
-        }
-    }
-
-    fn heap_bytes(&self) -> usize {
-        match self {
-            Meta::Narrow(v) => v.capacity() * std::mem::size_of::<Narrow>(),
-            Meta::Wide(v) => v.capacity() * std::mem::size_of::<Wide>(),
-        }
-    }
-}
 
 /// Listpack bytes one entry adds to its node (`streamAppendItem`): flags,
 /// ms-diff, seq-diff, [num-fields, fields], values, lp-count.
@@ -218,7 +84,7 @@ impl Node {
         let mut node = Node {
             master_id: id,
             master,
-            meta: Meta::Narrow(Vec::new()),
+            meta: Meta::default(),
             data: Vec::new(),
             head: 0,
             deleted: 0,

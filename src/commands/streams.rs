@@ -1,0 +1,260 @@
+//! Stream commands on the ring: XADD, XLEN, XRANGE, XREVRANGE, XDEL, XTRIM.
+//!
+//! Replies are written straight from the stored encoding: an entry is kept as RESP
+//! bulk strings, so XRANGE is mostly byte copies into the output buffer.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::{parse_i64, CommandError, Ctx, Flow};
+use crate::store::stream::{IdSpec, Stream, StreamError, StreamId, TrimStrategy};
+use crate::store::{now_ms, AppendRequest, StreamCell, TrimSpec};
+
+type Res = Result<Flow, CommandError>;
+
+impl From<StreamError> for CommandError {
+    fn from(e: StreamError) -> Self {
+        // StreamError's text already carries Redis's code.
+        CommandError::Coded(e.to_string())
+    }
+}
+
+/// The live stream at `key` in the client's database, if any.
+pub(crate) fn lookup(ctx: &Ctx<'_>, key: &[u8]) -> Option<Arc<StreamCell>> {
+    ctx.server.store.stream(ctx.client.db, key, now_ms())
+}
+
+/// Trimming options shared by XADD and XTRIM.
+#[derive(Debug, Default)]
+struct TrimArgs {
+    strategy: Option<TrimStrategy>,
+    approx: bool,
+    /// `Some` when LIMIT was given.
+    limit: Option<u64>,
+}
+
+/// What XADD parsed before its field/value pairs.
+#[derive(Debug)]
+struct AddArgs {
+    trim: TrimArgs,
+    nomkstream: bool,
+    id: IdSpec,
+    /// Index in argv of the first field.
+    fields_at: usize,
+}
+
+/// Parses the options of XADD (`xadd`) or XTRIM, as Redis's
+/// `streamParseAddOrTrimArgsOrReply`, with the same errors in the same order.
+fn parse_add_or_trim(argv: &[Bytes], xadd: bool) -> Result<AddArgs, CommandError> {
+    let mut trim = TrimArgs::default();
+    let mut nomkstream = false;
+    let mut id = IdSpec::Auto;
+    let mut i = 2;
+    let incompatible = || {
+        CommandError::err(
+            "syntax error, MAXLEN and MINID options at the same time are not compatible",
+        )
+    };
+    while i < argv.len() {
+        let more = argv.len() - 1 - i;
+        let opt = &argv[i];
+        if xadd && opt.as_ref() == b"*" {
+            break;
+        } else if (opt.eq_ignore_ascii_case(b"maxlen") || opt.eq_ignore_ascii_case(b"minid"))
+            && more > 0
+        {
+            if trim.strategy.is_some() {
+                return Err(incompatible());
+            }
+            let maxlen = opt.eq_ignore_ascii_case(b"maxlen");
+            trim.approx = false;
+            let next = &argv[i + 1];
+            if more >= 2 && next.as_ref() == b"~" {
+                trim.approx = true;
+                i += 1;
+            } else if more >= 2 && next.as_ref() == b"=" {
+                i += 1;
+            }
+            let arg = &argv[i + 1];
+            trim.strategy = Some(if maxlen {
+                let n = parse_i64(arg).ok_or(CommandError::NotInteger)?;
+                if n < 0 {
+                    return Err(CommandError::err("The MAXLEN argument must be >= 0."));
+                }
+                TrimStrategy::MaxLen(n as u64)
+            } else {
+                TrimStrategy::MinId(StreamId::parse_strict(arg, 0)?)
+            });
+            i += 1;
+        } else if opt.eq_ignore_ascii_case(b"limit") && more > 0 {
+            let n = parse_i64(&argv[i + 1]).ok_or(CommandError::NotInteger)?;
+            if n < 0 {
+                return Err(CommandError::err("The LIMIT argument must be >= 0."));
+            }
+            trim.limit = Some(n as u64);
+            i += 1;
+        } else if xadd && opt.eq_ignore_ascii_case(b"nomkstream") {
+            nomkstream = true;
+        } else if xadd {
+            id = IdSpec::parse(opt)?;
+            break;
+        } else {
+            return Err(CommandError::Syntax);
+        }
+        i += 1;
+    }
+    if trim.limit.is_some_and(|l| l > 0) && trim.strategy.is_none() {
+        return Err(CommandError::err(
+            "syntax error, LIMIT cannot be used without specifying a trimming strategy",
+        ));
+    }
+    if !xadd && trim.strategy.is_none() {
+        return Err(CommandError::err(
+            "syntax error, XTRIM must be called with a trimming strategy",
+        ));
+    }
+    if trim.limit.is_some() && !trim.approx {
+        return Err(CommandError::err(
+            "syntax error, LIMIT cannot be used without the special ~ option",
+        ));
+    }
+    Ok(AddArgs {
+        trim,
+        nomkstream,
+        id,
+        fields_at: i + 1,
+    })
+}
+
+/// XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value ...
+pub fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+    let args = parse_add_or_trim(argv, true)?;
+    let fields = argv.get(args.fields_at..).unwrap_or(&[]);
+    if fields.len() < 2 || fields.len() % 2 == 1 {
+        return Err(CommandError::WrongArity("xadd".into()));
+    }
+    if args.id == IdSpec::Explicit(StreamId::MIN) {
+        return Err(StreamError::IdZero.into());
+    }
+    // Values are copied out of the request buffer: holding the slices would pin
+    // every read buffer they came from for as long as the entry lives.
+    let owned: Vec<Bytes> = fields.iter().map(|f| Bytes::copy_from_slice(f)).collect();
+    let trim = args.trim.strategy.map(|strategy| TrimSpec {
+        strategy,
+        approx: args.trim.approx,
+        limit: args.trim.limit,
+    });
+    let req = AppendRequest {
+        id: args.id,
+        fields: &owned,
+        trim,
+        create: !args.nomkstream,
+    };
+    let appended = ctx
+        .server
+        .store
+        .append(ctx.client.db, &argv[1], req, now_ms())?;
+    match appended {
+        Some(a) => a.id.write_bulk(ctx.out.buffer_mut()),
+        None => ctx.out.null(),
+    }
+    Ok(Flow::Continue)
+}
+
+/// XLEN key
+pub fn xlen(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+    let len = lookup(ctx, &argv[1]).map_or(0, |cell| cell.lock().stream.len());
+    ctx.out.integer(len as i64);
+    Ok(Flow::Continue)
+}
+
+/// XRANGE key start end [COUNT n] / XREVRANGE key end start [COUNT n]
+pub fn xrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+    let rev = argv[0].eq_ignore_ascii_case(b"xrevrange");
+    let (start_arg, end_arg) = if rev {
+        (&argv[3], &argv[2])
+    } else {
+        (&argv[2], &argv[3])
+    };
+    let start = StreamId::parse_range_start(start_arg)?;
+    let end = StreamId::parse_range_end(end_arg)?;
+    let mut count: i64 = -1;
+    let mut j = 4;
+    while j < argv.len() {
+        if argv[j].eq_ignore_ascii_case(b"count") && j + 1 < argv.len() {
+            count = parse_i64(&argv[j + 1])
+                .ok_or(CommandError::NotInteger)?
+                .max(0);
+            j += 2;
+        } else {
+            return Err(CommandError::Syntax);
+        }
+    }
+    let Some(cell) = lookup(ctx, &argv[1]) else {
+        ctx.out.array(0);
+        return Ok(Flow::Continue);
+    };
+    if count == 0 {
+        ctx.out.null_array();
+        return Ok(Flow::Continue);
+    }
+    let limit = usize::try_from(count).ok();
+    let state = cell.lock();
+    write_range(ctx, &state.stream, start, end, limit, rev);
+    Ok(Flow::Continue)
+}
+
+/// Writes the entries of `[start, end]` as an array (the header is patched once the
+/// count is known, since a range over deleted entries cannot know it in advance).
+pub(crate) fn write_range(
+    ctx: &mut Ctx<'_>,
+    stream: &Stream,
+    start: StreamId,
+    end: StreamId,
+    count: Option<usize>,
+    rev: bool,
+) {
+    let range = stream.range(start, end, count, rev);
+    let entries: usize = range.clone().count();
+    ctx.out.array(entries);
+    let buf = ctx.out.buffer_mut();
+    for entry in range {
+        entry.write_resp(buf);
+    }
+}
+
+/// XDEL key id [id ...]
+pub fn xdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+    let Some(cell) = lookup(ctx, &argv[1]) else {
+        ctx.out.integer(0);
+        return Ok(Flow::Continue);
+    };
+    // All IDs are checked first so the command is never half applied.
+    let ids = argv[2..]
+        .iter()
+        .map(|a| StreamId::parse_strict(a, 0))
+        .collect::<Result<Vec<_>, _>>()?;
+    let deleted = cell.lock().stream.delete(&ids);
+    ctx.out.integer(deleted as i64);
+    Ok(Flow::Continue)
+}
+
+/// XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count]
+pub fn xtrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+    let args = parse_add_or_trim(argv, false)?;
+    let Some(strategy) = args.trim.strategy else {
+        return Err(CommandError::Syntax);
+    };
+    let Some(cell) = lookup(ctx, &argv[1]) else {
+        ctx.out.integer(0);
+        return Ok(Flow::Continue);
+    };
+    let limits = ctx.server.store.settings().node_limits;
+    let removed = cell
+        .lock()
+        .stream
+        .trim(strategy, args.trim.approx, args.trim.limit, &limits);
+    ctx.out.integer(removed as i64);
+    Ok(Flow::Continue)
+}

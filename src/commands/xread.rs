@@ -1,0 +1,199 @@
+//! XREAD [COUNT n] [BLOCK ms] STREAMS key [key ...] id [id ...]
+//!
+//! A reader that finds nothing registers the client's bell with each stream (or,
+//! for a key that does not exist yet, with the keyspace) and parks; one append rings
+//! every reader of that stream.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::sync::Notify;
+
+use super::streams::lookup;
+use super::{parse_i64, Blocked, BlockingOp, CommandError, Ctx, Flow};
+use crate::protocol::Protocol;
+use crate::store::stream::{Stream, StreamId};
+use crate::store::{now_ms, Value};
+
+type Res = Result<Flow, CommandError>;
+
+/// Parses a BLOCK timeout in milliseconds as Redis's `getTimeoutFromObjectOrReply`.
+pub(crate) fn parse_block_timeout(arg: &[u8]) -> Result<Option<Duration>, CommandError> {
+    let ms = parse_i64(arg)
+        .ok_or_else(|| CommandError::err("timeout is not an integer or out of range"))?;
+    if ms < 0 {
+        return Err(CommandError::err("timeout is negative"));
+    }
+    Ok((ms > 0).then(|| Duration::from_millis(ms as u64)))
+}
+
+/// A parsed XREAD: each stream with the ID it reads after.
+#[derive(Debug)]
+struct XRead {
+    keys: Vec<Bytes>,
+    after: Vec<StreamId>,
+    count: Option<usize>,
+}
+
+/// The ID `$` and `+` stand for, resolved once when the command arrives.
+fn resolve_special(stream: Option<&Stream>, arg: &[u8]) -> Result<StreamId, CommandError> {
+    match arg {
+        b"$" => Ok(stream.map_or(StreamId::MIN, |s| s.last_id())),
+        // `+` (Redis 7.4): the last entry itself, so read after the one before it.
+        b"+" => Ok(stream
+            .and_then(|s| s.last_entry())
+            .and_then(|e| e.id.decr())
+            .unwrap_or(StreamId::MIN)),
+        b">" => Err(CommandError::err(
+            "The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.",
+        )),
+        _ => Ok(StreamId::parse_strict(arg, 0)?),
+    }
+}
+
+/// XREAD
+pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+    let mut count = None;
+    let mut block = None;
+    let mut streams_at = None;
+    let mut i = 1;
+    while i < argv.len() {
+        let more = argv.len() - i - 1;
+        let opt = &argv[i];
+        if opt.eq_ignore_ascii_case(b"block") && more > 0 {
+            block = Some(parse_block_timeout(&argv[i + 1])?);
+            i += 2;
+        } else if opt.eq_ignore_ascii_case(b"count") && more > 0 {
+            let n = parse_i64(&argv[i + 1]).ok_or(CommandError::NotInteger)?;
+            count = Some(usize::try_from(n.max(0)).unwrap_or(usize::MAX));
+            i += 2;
+        } else if opt.eq_ignore_ascii_case(b"streams") && more > 0 {
+            streams_at = Some(i + 1);
+            break;
+        } else {
+            return Err(CommandError::Syntax);
+        }
+    }
+    let Some(at) = streams_at else {
+        return Err(CommandError::Syntax);
+    };
+    let rest = &argv[at..];
+    if rest.len() % 2 != 0 {
+        return Err(CommandError::err(
+            "Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.",
+        ));
+    }
+    let n = rest.len() / 2;
+    let keys: Vec<Bytes> = rest[..n].to_vec();
+    let mut after = Vec::with_capacity(n);
+    for (key, id) in keys.iter().zip(&rest[n..]) {
+        let cell = lookup(ctx, key);
+        let guard = cell.as_ref().map(|c| c.lock());
+        after.push(resolve_special(guard.as_ref().map(|g| &g.stream), id)?);
+    }
+    // COUNT 0 means no limit, as in Redis.
+    let count = count.filter(|&c| c > 0);
+    let op = XRead { keys, after, count };
+    if op.serve(ctx, None, false) {
+        return Ok(Flow::Continue);
+    }
+    match block {
+        None => {
+            ctx.out.null_array();
+            Ok(Flow::Continue)
+        }
+        Some(timeout) => {
+            // Register before parking: an append from now on rings the bell.
+            let bell = Arc::clone(&ctx.client.bell);
+            if op.serve(ctx, Some(&bell), false) {
+                return Ok(Flow::Continue);
+            }
+            Ok(Flow::Block(Blocked {
+                deadline: timeout.map(|t| tokio::time::Instant::now() + t),
+                op: Box::new(op),
+            }))
+        }
+    }
+}
+
+impl XRead {
+    /// Writes the reply when any stream has entries after its ID. With `bell`, every
+    /// stream found empty gets the bell registered under its lock. `one` limits the
+    /// reply to the first stream with entries, as Redis does for a reader it wakes.
+    fn serve(&self, ctx: &mut Ctx<'_>, bell: Option<&Arc<Notify>>, one: bool) -> bool {
+        let db = ctx.server.store.db(ctx.client.db);
+        let now = now_ms();
+        let mut body = BytesMut::new();
+        let mut served = 0usize;
+        let resp2 = ctx.out.protocol() == Protocol::Resp2;
+        for (key, &after) in self.keys.iter().zip(&self.after) {
+            let cell = match bell {
+                Some(bell) => match db.value_or_wait(key, bell, now) {
+                    Some(Value::Stream(cell)) => cell,
+                    None => continue,
+                },
+                None => match lookup(ctx, key) {
+                    Some(cell) => cell,
+                    None => continue,
+                },
+            };
+            let mut state = cell.lock();
+            let has_new = state.stream.last_entry().is_some_and(|e| e.id > after);
+            if has_new && !(one && served > 0) {
+                let Some(start) = after.incr() else { continue };
+                let range = state.stream.range(start, StreamId::MAX, self.count, false);
+                if resp2 {
+                    body.extend_from_slice(b"*2\r\n");
+                }
+                write_bulk(&mut body, key);
+                write_array_len(&mut body, range.clone().count());
+                for entry in range {
+                    entry.write_resp(&mut body);
+                }
+                served += 1;
+            } else if !has_new {
+                if let Some(bell) = bell {
+                    state.register(bell);
+                }
+            }
+        }
+        if served == 0 {
+            return false;
+        }
+        if resp2 {
+            ctx.out.array(served);
+        } else {
+            ctx.out.map(served);
+        }
+        ctx.out.raw(&body);
+        true
+    }
+}
+
+impl BlockingOp for XRead {
+    fn attempt(&mut self, ctx: &mut Ctx<'_>, bell: &Arc<Notify>) -> Result<bool, CommandError> {
+        Ok(self.serve(ctx, Some(bell), true))
+    }
+
+    fn timed_out(&mut self, ctx: &mut Ctx<'_>) {
+        ctx.out.null_array();
+    }
+}
+
+fn write_bulk(buf: &mut BytesMut, data: &[u8]) {
+    write_header(buf, b'$', data.len());
+    buf.extend_from_slice(data);
+    buf.extend_from_slice(b"\r\n");
+}
+
+fn write_array_len(buf: &mut BytesMut, n: usize) {
+    write_header(buf, b'*', n);
+}
+
+fn write_header(buf: &mut BytesMut, kind: u8, n: usize) {
+    let mut num = itoa::Buffer::new();
+    buf.extend_from_slice(&[kind]);
+    buf.extend_from_slice(num.format(n).as_bytes());
+    buf.extend_from_slice(b"\r\n");
+}
