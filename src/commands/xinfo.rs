@@ -1,10 +1,9 @@
 //! Stream introspection and metadata: XINFO (STREAM, HELP) and XSETID.
 //!
 //! `XINFO STREAM` reports the same fields as Redis 7.0.15, in the same order, for
-//! RESP2 (flat array) and RESP3 (map). Every value but `radix-tree-nodes` is exact;
-//! that one counts the nodes of Redis's radix tree, whose keys (each node's master
-//! ID) the ring does not expose, so it is computed exactly for zero and one node
-//! and from sampled keys otherwise (see [`estimate_rax_nodes`]).
+//! RESP2 (flat array) and RESP3 (map). `radix-tree-nodes`, the node count of the
+//! radix tree Redis keys its listpacks by, is computed from the ring's node keys
+//! (see [`rax_nodes`]), since the ring emulates Redis's nodes exactly.
 
 use bytes::Bytes;
 
@@ -12,7 +11,7 @@ use super::connection::reply_help;
 use super::streams::{lookup, write_range};
 use super::{lossy, parse_i64, CommandError, Ctx, Flow};
 use crate::protocol::Reply;
-use crate::store::stream::{Stream, StreamError, StreamId};
+use crate::store::stream::{StreamError, StreamId};
 use crate::store::CellState;
 
 type Res = Result<Flow, CommandError>;
@@ -88,6 +87,7 @@ fn xinfo_stream(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     // Redis looks the key up before it reads the options.
     let cell = lookup(ctx, &argv[2]).ok_or(CommandError::NoSuchKey)?;
     let what = parse_stream_options(argv)?;
+    // Taken before the stream's lock, never while holding it.
     let state = cell.lock();
     let stream = &state.stream;
     ctx.out.map(match what {
@@ -99,13 +99,15 @@ fn xinfo_stream(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     ctx.out.bulk(b"radix-tree-keys");
     ctx.out.integer(to_i64(stream.nodes() as u64));
     ctx.out.bulk(b"radix-tree-nodes");
-    ctx.out.integer(to_i64(estimate_rax_nodes(stream) as u64));
+    let keys: Vec<StreamId> = stream.node_keys().collect();
+    ctx.out.integer(to_i64(rax_nodes(&keys) as u64));
     ctx.out.bulk(b"last-generated-id");
     stream.last_id().write_bulk(ctx.out.buffer_mut());
     ctx.out.bulk(b"max-deleted-entry-id");
     stream.max_deleted_id().write_bulk(ctx.out.buffer_mut());
     ctx.out.bulk(b"entries-added");
-    // Redis keeps it in a `long long`: XSETID ENTRIESADDED caps it at i64::MAX.
+    // Redis keeps it in a `long long`: past i64::MAX (XSETID ENTRIESADDED, then an
+    // append) it wraps negative, as this cast does.
     ctx.out.integer(stream.entries_added() as i64);
     ctx.out.bulk(b"recorded-first-entry-id");
     stream.first_id().write_bulk(ctx.out.buffer_mut());
@@ -154,42 +156,6 @@ fn write_groups_full(out: &mut Reply, state: &CellState, _count: Option<usize>) 
     out.array(group_count(state));
 }
 
-/// Redis's `radix-tree-nodes`: the node count of the rax that maps each
-/// listpack's master ID to the listpack.
-///
-/// The rax is a compressed trie over 16-byte big-endian keys; its shape depends
-/// only on the set of keys (checked against Redis after random appends, XDEL and
-/// XTRIM), so [`rax_nodes`] computes it exactly from the keys. The keys are the
-/// master IDs of the ring's nodes, which the stream does not expose: with zero or
-/// one node the count does not depend on them (1 and 2); with more, the keys are
-/// estimated as the IDs of live entries at evenly spaced positions, since nodes
-/// fill up to the same number of entries. On realistic streams this is exact or
-/// within a few percent.
-fn estimate_rax_nodes(stream: &Stream) -> usize {
-    let nodes = stream.nodes();
-    if nodes <= 1 {
-        return 1 + nodes;
-    }
-    let len = usize::try_from(stream.len()).unwrap_or(usize::MAX);
-    let mut keys = Vec::with_capacity(nodes);
-    let mut next = 0usize;
-    for (i, entry) in stream
-        .range(StreamId::MIN, StreamId::MAX, None, false)
-        .enumerate()
-    {
-        if i == next {
-            keys.push(entry.id);
-            if keys.len() == nodes {
-                break;
-            }
-            next = (keys.len() as u128 * len as u128 / nodes as u128) as usize;
-            // Fewer live entries than nodes: take every one.
-            next = next.max(i + 1);
-        }
-    }
-    rax_nodes(&keys)
-}
-
 /// Bytes shared at the start of two IDs in Redis's 16-byte big-endian key form
 /// (milliseconds then sequence).
 fn common_prefix(a: StreamId, b: StreamId) -> i32 {
@@ -203,15 +169,16 @@ fn common_prefix(a: StreamId, b: StreamId) -> i32 {
 }
 
 /// The number of nodes of a Redis rax holding `keys` (sorted, distinct stream IDs
-/// as 16-byte keys): the root, one node per key, one per branching point, and one
-/// compressed node per run of single-child levels between them.
+/// as 16-byte keys): one node per key, one per branching point, and one
+/// compressed node per run of single-child levels above either (the root is a
+/// branching point or such a run; an empty rax is the root alone).
 ///
 /// With `lcp[i]` the common prefix of keys `i` and `i+1`, the branching points are
 /// the distinct nodes of the Cartesian tree of `lcp`; each node (branching point
 /// or key) whose depth is more than one below its parent's hangs under a
 /// compressed node. The root is the topmost branching point when that is at
 /// depth 0, otherwise a compressed node itself (its parent is at depth -1).
-pub(crate) fn rax_nodes(keys: &[StreamId]) -> usize {
+fn rax_nodes(keys: &[StreamId]) -> usize {
     const KEY_LEN: i32 = 16;
     if keys.is_empty() {
         return 1;

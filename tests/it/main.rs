@@ -7,3 +7,4 @@ mod keys;
 mod protocol;
 mod server;
 mod support;
+mod xinfo;

@@ -1,10 +1,12 @@
 //! How an entry's fields are stored, and [`EntryRef`], the read view of one entry.
 //!
-//! Fields and values are kept pre-encoded as RESP bulk strings, so a reply is
-//! mostly byte copies. An entry whose field names equal its node's master fields
-//! (Redis's `SAMEFIELDS` flag) stores only its values: `$len\r\nvalue\r\n...`.
-//! Any other entry stores its whole field array: `*2N\r\n$len\r\nfield\r\n...`.
-//! The first byte (`$` or `*`) tells the two apart.
+//! Fields and values are kept pre-encoded as RESP, so a reply is mostly byte
+//! copies. An entry whose field names equal its node's master fields (Redis's
+//! `SAMEFIELDS` flag) stores only its values, each as a RESP bulk string without
+//! its final CRLF (`$len\r\nvalue`, the CRLF is written back in replies: two
+//! bytes saved per value). Any other entry stores its whole field array as
+//! RESP: `*2N\r\n$len\r\nfield\r\n$len\r\nvalue\r\n...`. The first byte (`$`
+//! or `*`) tells the two apart.
 
 use bytes::{BufMut, Bytes, BytesMut};
 use smallvec::SmallVec;
@@ -54,6 +56,16 @@ fn split_header(data: &[u8], tag: u8) -> Option<(usize, &[u8])> {
         n = n.checked_mul(10)?.checked_add(usize::from(c - b'0'))?;
     }
     None
+}
+
+/// Splits one stored value (`$len\r\nvalue`, no final CRLF) off `data`: returns
+/// (its stored bytes, its payload, the rest).
+fn split_value(data: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
+    let (n, after) = split_header(data, b'$')?;
+    let payload = after.get(..n)?;
+    let rest = after.get(n..)?;
+    let whole = data.get(..data.len() - rest.len())?;
+    Some((whole, payload, rest))
 }
 
 /// Splits one whole bulk string off `data`: returns (its encoded bytes, its
@@ -139,7 +151,7 @@ pub(crate) fn encoded_len(fields: &[Bytes], same: bool) -> usize {
             .iter()
             .skip(1)
             .step_by(2)
-            .map(|v| bulk_len(v.len()))
+            .map(|v| bulk_len(v.len()) - 2)
             .sum()
     } else {
         let body: usize = fields.iter().map(|f| bulk_len(f.len())).sum();
@@ -151,7 +163,10 @@ pub(crate) fn encoded_len(fields: &[Bytes], same: bool) -> usize {
 pub(crate) fn encode(out: &mut Vec<u8>, fields: &[Bytes], same: bool) {
     if same {
         for v in fields.iter().skip(1).step_by(2) {
-            push_bulk(out, v);
+            out.push(b'$');
+            out.extend_from_slice(itoa::Buffer::new().format(v.len()).as_bytes());
+            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(v);
         }
     } else {
         out.push(b'*');
@@ -246,7 +261,7 @@ impl<'a> EntryRef<'a> {
             return;
         }
         let n = self.master.len();
-        out.reserve(prefix.len() + 24 + self.master.resp.len() + self.data.len());
+        out.reserve(prefix.len() + 24 + self.master.resp.len() + self.data.len() + 2 * n);
         out.put_slice(prefix);
         let mut header = itoa::Buffer::new();
         let header = header.format(2 * n).as_bytes();
@@ -256,14 +271,15 @@ impl<'a> EntryRef<'a> {
         let mut values = self.data;
         for i in 0..n {
             out.put_slice(self.master.bulk(i));
-            match split_bulk(values) {
+            match split_value(values) {
                 Some((whole, _, rest)) => {
                     out.put_slice(whole);
                     values = rest;
                 }
                 // Unreachable for data this module encoded; keep the reply well formed.
-                None => out.put_slice(b"$0\r\n\r\n"),
+                None => out.put_slice(b"$0\r\n"),
             }
+            out.put_slice(b"\r\n");
         }
     }
 }
@@ -293,7 +309,10 @@ impl<'a> Iterator for Fields<'a> {
                 f
             }
         };
-        let (_, value, rest) = split_bulk(self.data)?;
+        let (_, value, rest) = match self.master {
+            Some(_) => split_value(self.data)?,
+            None => split_bulk(self.data)?,
+        };
         self.data = rest;
         self.index += 1;
         Some((field, value))
@@ -321,7 +340,7 @@ mod tests {
         let mut data = Vec::new();
         encode(&mut data, &fields, true);
         assert_eq!(data.len(), encoded_len(&fields, true));
-        assert_eq!(&data[..], b"$4\r\nuser\r\n$5\r\nhello\r\n");
+        assert_eq!(&data[..], b"$4\r\nuser$5\r\nhello");
         let e = EntryRef::new(StreamId::new(1, 2), &master, &data);
         assert_eq!(e.field_count(), 2);
         let pairs: Vec<_> = e.fields().collect();

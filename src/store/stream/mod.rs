@@ -369,6 +369,12 @@ impl Stream {
         Ok(())
     }
 
+    /// The key of each node, oldest first: the first ID appended to it, as Redis
+    /// keys its radix tree (XINFO `radix-tree-nodes` is computed from these).
+    pub fn node_keys(&self) -> impl Iterator<Item = StreamId> + '_ {
+        self.nodes.iter().map(|n| n.master_id)
+    }
+
     /// The first live entry.
     pub fn first_entry(&self) -> Option<EntryRef<'_>> {
         self.nodes

@@ -377,7 +377,8 @@ fn memory_follows_content() {
             .expect("add");
     }
     assert_eq!(s.mem_bytes(), recount(&s));
-    assert!(s.mem_bytes() < 1000, "5 entries: {} bytes", s.mem_bytes());
+    // Redis: 4728 bytes (MEMORY USAGE) for these 5 entries.
+    assert!(s.mem_bytes() < 900, "5 entries: {} bytes", s.mem_bytes());
 
     let mut full = Stream::new(1000);
     for i in 0..5000u64 {
@@ -388,8 +389,9 @@ fn memory_follows_content() {
         assert_eq!(full.mem_bytes(), recount(&full));
     }
     let per_event = full.mem_bytes() as f64 / full.len() as f64;
-    eprintln!("{per_event} bytes per event");
-    assert!(per_event < 120.0, "{per_event} bytes per event");
+    // redis-server 7.0.15 reports 112 bytes per event (MEMORY USAGE) for the
+    // same 1000 entries; 127 of RSS.
+    assert!(per_event < 110.0, "{per_event} bytes per event");
     full.delete(&all(&full)[100..300]);
     full.trim(TrimStrategy::MaxLen(10), false, None, &L);
     assert_eq!(full.mem_bytes(), recount(&full));
@@ -415,39 +417,4 @@ fn errors_display_redis_text() {
         StreamError::SetIdMaxDeleted.to_string(),
         "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id"
     );
-}
-
-#[test]
-fn tmp_mem_report() {
-    for (vlen, n) in [
-        (64usize, 1000u64),
-        (80, 1000),
-        (100, 1000),
-        (80, 5),
-        (80, 1),
-    ] {
-        let value = "v".repeat(vlen);
-        let mut s = Stream::new(1000);
-        for i in 0..(n.max(1) * 3) {
-            if n < 1000 && i >= n {
-                break;
-            }
-            let role = if i % 2 == 0 { "user" } else { "assistant" };
-            s.add(
-                IdSpec::Auto,
-                &f(&["role", role, "data", &value]),
-                1_700_000_000_000 + i / 3,
-                &L,
-            )
-            .expect("add");
-        }
-        eprintln!(
-            "vlen {vlen} len {} nodes {} mem {} per-event {:.1}",
-            s.len(),
-            s.nodes(),
-            s.mem_bytes(),
-            s.mem_bytes() as f64 / s.len() as f64
-        );
-    }
-    eprintln!("empty {}", Stream::new(1000).mem_bytes());
 }
