@@ -294,10 +294,10 @@ impl<V: Clone> Db<V> {
     /// Drops registrations of readers that stopped waiting (called by upkeep).
     pub fn prune_waiters(&self) {
         for shard in self.shards.iter() {
-            let mut s = shard.write();
-            if s.pending.is_empty() {
+            if shard.read().pending.is_empty() {
                 continue;
             }
+            let mut s = shard.write();
             s.pending.retain(|_, list| {
                 list.retain(|w| w.strong_count() > 0);
                 !list.is_empty()
