@@ -32,6 +32,7 @@ use tokio::sync::Notify;
 
 use crate::config::Config;
 use crate::store::stream::{StreamError, StreamId};
+use crate::store::tracks::track_key;
 use crate::store::{now_ms, AppendRequest, SessionInfo, Store, StoreSettings, Value};
 
 /// The broker: every database, stream and session. Cheap to clone.
@@ -102,13 +103,9 @@ pub struct Session {
 impl Session {
     /// Track `name` of this session (key `<id>:<name>`).
     pub fn track(&self, name: &str) -> Track {
-        let mut key = Vec::with_capacity(self.id.len() + 1 + name.len());
-        key.extend_from_slice(&self.id);
-        key.push(b':');
-        key.extend_from_slice(name.as_bytes());
         Track {
             store: Arc::clone(&self.store),
-            key: Bytes::from(key),
+            key: track_key(&self.id, name),
         }
     }
 

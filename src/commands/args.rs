@@ -3,6 +3,7 @@
 use bytes::Bytes;
 
 use super::CommandError;
+pub use crate::num::string2ll as parse_i64;
 
 /// Arguments after the command name (and subcommand), consumed left to right.
 #[derive(Debug, Clone)]
@@ -66,71 +67,10 @@ impl<'a> Args<'a> {
     }
 }
 
-/// Parses an integer the way Redis's `string2ll` does: optional `-`, digits, no
-/// leading zeros (except `0` itself), no spaces or `+`, within `i64`.
-pub fn parse_i64(s: &[u8]) -> Option<i64> {
-    if s.is_empty() || s.len() > 20 {
-        return None;
-    }
-    if s == b"0" {
-        return Some(0);
-    }
-    let (neg, digits) = match s[0] {
-        b'-' => (true, &s[1..]),
-        _ => (false, s),
-    };
-    match digits.first() {
-        Some(b'1'..=b'9') => {}
-        _ => return None,
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    if neg {
-        if v > i64::MAX as u64 + 1 {
-            None
-        } else {
-            Some((v as i128).wrapping_neg() as i64)
-        }
-    } else {
-        i64::try_from(v).ok()
-    }
-}
-
 /// Parses an unsigned integer with the same rules (`string2ull`-like, as SCAN cursors).
 pub fn parse_u64(s: &[u8]) -> Option<u64> {
     if s.is_empty() || s.len() > 20 || s[0] == b'-' || s[0] == b'+' {
         return None;
     }
     std::str::from_utf8(s).ok()?.parse().ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn integers_follow_string2ll() {
-        assert_eq!(parse_i64(b"0"), Some(0));
-        assert_eq!(parse_i64(b"-12"), Some(-12));
-        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
-        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in [
-            &b""[..],
-            b"01",
-            b"+1",
-            b" 1",
-            b"1 ",
-            b"-0",
-            b"-",
-            b"9223372036854775808",
-            b"1.0",
-        ] {
-            assert_eq!(parse_i64(bad), None, "{:?}", bad);
-        }
-    }
 }

@@ -77,13 +77,32 @@ pub(crate) fn parse_cursor(raw: &[u8]) -> Option<u64> {
     Some(if neg { v.wrapping_neg() } else { v })
 }
 
-/// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
-pub fn scan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
-    let cursor = parse_cursor(&argv[1]).ok_or_else(|| CommandError::err("invalid cursor"))?;
-    let mut pattern: Option<&Bytes> = None; // `MATCH *` is the same as no MATCH
-    let mut count = 10usize;
-    let mut type_filter: Option<Vec<u8>> = None;
-    let mut args = Args::new(&argv[2..]);
+/// The options of SCAN-style commands (SCAN, SESSION.LIST).
+pub(crate) struct ScanArgs<'a> {
+    /// The cursor to start from.
+    pub cursor: u64,
+    /// MATCH, unless it was `*` (the same as none).
+    pub pattern: Option<&'a Bytes>,
+    /// COUNT (default 10).
+    pub count: usize,
+    /// TYPE, lower case, where the command takes it.
+    pub type_filter: Option<Vec<u8>>,
+}
+
+/// Parses `cursor [MATCH pattern] [COUNT count]` and, with `with_type`, `[TYPE type]`,
+/// with SCAN's errors.
+pub(crate) fn parse_scan_args(
+    args: &[Bytes],
+    with_type: bool,
+) -> Result<ScanArgs<'_>, CommandError> {
+    let cursor = parse_cursor(&args[0]).ok_or_else(|| CommandError::err("invalid cursor"))?;
+    let mut parsed = ScanArgs {
+        cursor,
+        pattern: None,
+        count: 10,
+        type_filter: None,
+    };
+    let mut args = Args::new(&args[1..]);
     while let Some(opt) = args.next_opt() {
         if args.is_empty() {
             return Err(CommandError::Syntax);
@@ -93,16 +112,27 @@ pub fn scan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
             if n < 1 {
                 return Err(CommandError::Syntax);
             }
-            count = usize::try_from(n).unwrap_or(usize::MAX);
+            parsed.count = usize::try_from(n).unwrap_or(usize::MAX);
         } else if opt.eq_ignore_ascii_case(b"match") {
             let p = args.next_arg()?;
-            pattern = (p.as_ref() != b"*").then_some(p);
-        } else if opt.eq_ignore_ascii_case(b"type") {
-            type_filter = Some(args.next_arg()?.to_ascii_lowercase());
+            parsed.pattern = (p.as_ref() != b"*").then_some(p);
+        } else if with_type && opt.eq_ignore_ascii_case(b"type") {
+            parsed.type_filter = Some(args.next_arg()?.to_ascii_lowercase());
         } else {
             return Err(CommandError::Syntax);
         }
     }
+    Ok(parsed)
+}
+
+/// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
+pub fn scan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+    let ScanArgs {
+        cursor,
+        pattern,
+        count,
+        type_filter,
+    } = parse_scan_args(&argv[1..], true)?;
     let db = ctx.server.store.db(ctx.client.db);
     let now = now_ms();
     let mut found: Vec<Bytes> = Vec::new();

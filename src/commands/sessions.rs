@@ -3,8 +3,8 @@
 
 use bytes::Bytes;
 
-use super::keys::parse_cursor;
-use super::{Args, CommandError, Ctx, Flow};
+use super::keys::parse_scan_args;
+use super::{CommandError, Ctx, Flow};
 use crate::store::now_ms;
 use crate::store::stream::StreamId;
 
@@ -69,32 +69,12 @@ pub fn info(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 
 /// SESSION.LIST cursor [MATCH pattern] [COUNT count]: as SCAN, over session ids.
 pub fn list(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
-    let cursor = parse_cursor(&argv[1]).ok_or_else(|| CommandError::err("invalid cursor"))?;
-    let mut pattern: Option<&Bytes> = None;
-    let mut count = 10usize;
-    let mut args = Args::new(&argv[2..]);
-    while let Some(opt) = args.next_opt() {
-        if args.is_empty() {
-            return Err(CommandError::Syntax);
-        }
-        if opt.eq_ignore_ascii_case(b"count") {
-            let n = args.next_i64()?;
-            if n < 1 {
-                return Err(CommandError::Syntax);
-            }
-            count = usize::try_from(n).unwrap_or(usize::MAX);
-        } else if opt.eq_ignore_ascii_case(b"match") {
-            let p = args.next_arg()?;
-            pattern = (p.as_ref() != b"*").then_some(p);
-        } else {
-            return Err(CommandError::Syntax);
-        }
-    }
+    let scan = parse_scan_args(&argv[1..], false)?;
     let (next, ids) = ctx.server.store.list_sessions(
         ctx.client.db,
-        cursor,
-        count,
-        pattern.map(|p| p.as_ref()),
+        scan.cursor,
+        scan.count,
+        scan.pattern.map(|p| p.as_ref()),
         now_ms(),
     );
     ctx.out.array(2);

@@ -71,6 +71,14 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
         } else if opt.eq_ignore_ascii_case(b"streams") && more > 0 {
             streams_at = Some(i + 1);
             break;
+        } else if opt.eq_ignore_ascii_case(b"group") && more >= 2 {
+            return Err(CommandError::err(
+                "The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
+            ));
+        } else if opt.eq_ignore_ascii_case(b"noack") {
+            return Err(CommandError::err(
+                "The NOACK option is only supported by XREADGROUP. You called XREAD instead.",
+            ));
         } else {
             return Err(CommandError::Syntax);
         }
@@ -81,7 +89,7 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     let rest = &argv[at..];
     if rest.len() % 2 != 0 {
         return Err(CommandError::err(
-            "Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.",
+            "Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
         ));
     }
     let n = rest.len() / 2;

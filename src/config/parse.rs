@@ -7,35 +7,6 @@ use std::time::Duration;
 use super::values::{Problem, MAX_COUNT};
 use super::{LogFormat, TrackSpec};
 
-/// Parses a whole number exactly as Redis's `string2ll`: an optional `-`, no `+`, no
-/// spaces, no leading zeros, at most 20 characters, within `i64`.
-pub(crate) fn string2ll(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.is_empty() || b.len() > 20 {
-        return None;
-    }
-    if b == b"0" {
-        return Some(0);
-    }
-    let (negative, digits) = match b.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, b),
-    };
-    match digits.first() {
-        Some(b'1'..=b'9') => {}
-        _ => return None,
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    let v = i128::from(v);
-    i64::try_from(if negative { -v } else { v }).ok()
-}
-
 /// Parses a byte size as Redis's `memtoull`: digits then an optional unit `b`, `k`
 /// (1000), `kb` (1024), `m`, `mb`, `g` or `gb`, case-insensitive. As in Redis, no
 /// digits at all means 0 and a number too large saturates (Redis would wrap when a
@@ -70,7 +41,7 @@ pub(crate) fn memtoull(s: &str) -> Option<u64> {
 
 /// A whole number within `min..=max`, with Redis's parse and range errors.
 pub(crate) fn parse_int(s: &str, min: i64, max: i64) -> Result<i64, Problem> {
-    let v = string2ll(s).ok_or(Problem::NotInteger)?;
+    let v = crate::num::string2ll(s.as_bytes()).ok_or(Problem::NotInteger)?;
     if v < min || v > max {
         return Err(Problem::Range {
             min: min.into(),
@@ -262,29 +233,6 @@ pub(crate) fn parse_log_level(value: &str) -> Result<String, Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn string2ll_follows_redis() {
-        assert_eq!(string2ll("0"), Some(0));
-        assert_eq!(string2ll("42"), Some(42));
-        assert_eq!(string2ll("-5"), Some(-5));
-        assert_eq!(string2ll("9223372036854775807"), Some(i64::MAX));
-        assert_eq!(string2ll("-9223372036854775808"), Some(i64::MIN));
-        for bad in [
-            "",
-            "05",
-            "+5",
-            " 5",
-            "5 ",
-            "-0",
-            "-",
-            "1.5",
-            "9223372036854775808",
-            "1k",
-        ] {
-            assert_eq!(string2ll(bad), None, "{bad:?}");
-        }
-    }
 
     #[test]
     fn memory_units() {

@@ -17,6 +17,7 @@
 //! arguments remaining, the current bulk's length, how much of the current line has
 //! been searched), so feeding a request in small pieces costs linear time.
 
+use crate::num::string2ll;
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::inline::split_args;
@@ -88,36 +89,6 @@ fn shown_byte(b: &u8) -> char {
     match *b {
         b'\r' | b'\n' => ' ',
         other => char::from(other),
-    }
-}
-
-/// Redis's `string2ll`: the strict decimal form of an `i64`.
-fn string2ll(s: &[u8]) -> Option<i64> {
-    if s.is_empty() || s.len() >= 21 {
-        return None;
-    }
-    if s == b"0" {
-        return Some(0);
-    }
-    let (negative, digits) = match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, s),
-    };
-    let (&first, rest) = digits.split_first()?;
-    if !(b'1'..=b'9').contains(&first) {
-        return None;
-    }
-    let mut v = u64::from(first - b'0');
-    for &d in rest {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    if negative {
-        i64::try_from(-i128::from(v)).ok()
-    } else {
-        i64::try_from(v).ok()
     }
 }
 
@@ -513,16 +484,6 @@ mod tests {
         ];
         for (e, text) in texts {
             assert_eq!(e.to_string(), format!("Protocol error: {text}"));
-        }
-    }
-
-    #[test]
-    fn string2ll_matches_redis() {
-        assert_eq!(string2ll(b"0"), Some(0));
-        assert_eq!(string2ll(b"-9223372036854775808"), Some(i64::MIN));
-        assert_eq!(string2ll(b"9223372036854775807"), Some(i64::MAX));
-        for bad in "|-|-0|00|+1| 1|1a|9223372036854775808|000000000000000000001".split('|') {
-            assert_eq!(string2ll(bad.as_bytes()), None, "{bad:?}");
         }
     }
 

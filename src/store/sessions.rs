@@ -75,16 +75,9 @@ impl Store {
     /// The stream keys of `session`'s configured tracks.
     fn session_keys(&self, session: &[u8]) -> Vec<(String, Bytes)> {
         let settings = self.settings();
-        settings
-            .tracks
-            .iter()
-            .map(|t| {
-                let mut key = Vec::with_capacity(session.len() + 1 + t.name.len());
-                key.extend_from_slice(session);
-                key.push(b':');
-                key.extend_from_slice(t.name.as_bytes());
-                (t.name.clone(), Bytes::from(key))
-            })
+        let keys = settings.table().session_keys(session);
+        keys.into_iter()
+            .map(|(name, key)| (name.to_string(), key))
             .collect()
     }
 

@@ -81,19 +81,22 @@ impl<'c> TrackTable<'c> {
         }
     }
 
-    /// The keys of every track of `session`.
-    pub fn session_keys(&self, session: &[u8]) -> Vec<Vec<u8>> {
+    /// Every track of `session`: its name and its key `<session>:<name>`.
+    pub fn session_keys(&self, session: &[u8]) -> Vec<(&'c str, bytes::Bytes)> {
         self.tracks
             .iter()
-            .map(|t| {
-                let mut key = Vec::with_capacity(session.len() + 1 + t.name.len());
-                key.extend_from_slice(session);
-                key.push(b':');
-                key.extend_from_slice(t.name.as_bytes());
-                key
-            })
+            .map(|t| (t.name.as_str(), track_key(session, &t.name)))
             .collect()
     }
+}
+
+/// The key of track `name` of `session`: `<session>:<name>`.
+pub fn track_key(session: &[u8], name: &str) -> bytes::Bytes {
+    let mut key = Vec::with_capacity(session.len() + 1 + name.len());
+    key.extend_from_slice(session);
+    key.push(b':');
+    key.extend_from_slice(name.as_bytes());
+    bytes::Bytes::from(key)
 }
 
 #[cfg(test)]
@@ -155,7 +158,13 @@ mod tests {
         assert_eq!(t.max_age(b"s:conversation"), None);
         assert_eq!(
             t.session_keys(b"{a}"),
-            vec![b"{a}:conversation".to_vec(), b"{a}:insights".to_vec()]
+            vec![
+                (
+                    "conversation",
+                    bytes::Bytes::from_static(b"{a}:conversation")
+                ),
+                ("insights", bytes::Bytes::from_static(b"{a}:insights"))
+            ]
         );
     }
 }

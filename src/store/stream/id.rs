@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+pub(crate) use crate::num::string2ll;
 use bytes::BufMut;
 
 use super::StreamError;
@@ -220,40 +221,6 @@ fn until_nul(arg: &[u8]) -> &[u8] {
     }
 }
 
-/// Redis's `string2ll`: a canonical decimal `i64` (no leading zeros or `+`,
-/// no spaces, at most 20 bytes).
-pub(crate) fn string2ll(s: &[u8]) -> Option<i64> {
-    if s.is_empty() || s.len() >= 21 {
-        return None;
-    }
-    if s == b"0" {
-        return Some(0);
-    }
-    let (negative, digits) = match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, s),
-    };
-    match digits.first() {
-        Some(b'1'..=b'9') => {}
-        _ => return None,
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-    }
-    if negative {
-        if v > (i64::MAX as u64) + 1 {
-            return None;
-        }
-        Some((v as i64).wrapping_neg())
-    } else {
-        i64::try_from(v).ok()
-    }
-}
-
 /// Redis's `string2ull`: `string2ll` when it succeeds (negative refused), else
 /// C's `strtoull` over the whole string (leading white space, an optional sign
 /// that negates modulo 2^64, and leading zeros accepted; overflow refused).
@@ -440,18 +407,5 @@ mod tests {
         let mut out = bytes::BytesMut::new();
         id(3, 4).write_bulk(&mut out);
         assert_eq!(&out[..], b"$3\r\n3-4\r\n");
-    }
-
-    #[test]
-    fn string2ll_is_canonical() {
-        assert_eq!(string2ll(b"0"), Some(0));
-        assert_eq!(string2ll(b"-9223372036854775808"), Some(i64::MIN));
-        assert_eq!(string2ll(b"9223372036854775807"), Some(i64::MAX));
-        assert_eq!(string2ll(b"9223372036854775808"), None);
-        assert_eq!(string2ll(b"-0"), None);
-        assert_eq!(string2ll(b"01"), None);
-        assert_eq!(string2ll(b"+1"), None);
-        assert_eq!(string2ll(b"-"), None);
-        assert_eq!(string2ll(b""), None);
     }
 }

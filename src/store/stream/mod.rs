@@ -8,9 +8,16 @@
 //! `max-deleted-entry-id`, `recorded-first-entry-id` and `radix-tree-keys`.
 //!
 //! Layout: a deque of nodes, each the twin of one Redis listpack. A node stores
-//! its entries' values pre-encoded as RESP in one buffer, with 8 bytes of
-//! metadata per entry in the common case (see `meta.rs`); field names equal to the node's master
-//! fields are stored once per node.
+//! its entries' values pre-encoded as RESP in one buffer (`entry.rs`), with 8
+//! bytes of metadata per entry in the common case (`meta.rs`); field names equal
+//! to the node's master fields are stored once per node. For 1000 events of
+//! `role <user|assistant> data <80 bytes>` that is about 108 bytes per event
+//! ([`Stream::mem_bytes`]), where Redis 7.0 reports 112 (`MEMORY USAGE`).
+//!
+//! Known difference: after an XSETID below a deleted tail entry (allowed by Redis
+//! 7.0), Redis keeps the tombstone in front of later entries of the same listpack;
+//! here tombstones are not stored, so a later `MINID` cut that stops at such a
+//! tombstone in Redis stops at the next live entry here.
 
 mod entry;
 mod error;

@@ -7,7 +7,8 @@
 //! (explicit IDs, so listpack deltas are deterministic) to
 //! `redis-server --port 7104 --save ''` after `CONFIG SET stream-node-max-entries`
 //! / `stream-node-max-bytes`, read `XINFO STREAM` after each step, and printed
-//! this table. The generators below (`ident`, `value`, `fields`) mirror it.
+//! this table: `redis_truth/gen_table.py` (regenerates `redis_truth/table.rs`).
+//! The generators below (`ident`, `value`, `fields`) mirror it.
 
 use bytes::Bytes;
 
