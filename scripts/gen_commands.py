@@ -38,7 +38,7 @@ NAMES = [
     "ping", "echo", "hello", "auth", "quit", "reset", "select",
     "client",
     "client|id", "client|setname", "client|getname", "client|setinfo", "client|info",
-    "client|list", "client|kill", "client|no-evict", "client|reply", "client|help",
+    "client|list", "client|kill", "client|no-evict", "client|reply", "client|unblock", "client|help",
     "command",
     "command|count", "command|info", "command|docs", "command|list", "command|getkeys",
     "command|getkeysandflags", "command|help",

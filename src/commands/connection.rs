@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 use super::{lossy, parse_i64, Args, CommandError, Ctx, Flow};
 use crate::protocol::{Protocol, Reply};
-use crate::server::ReplyMode;
+use crate::server::{ReplyMode, Unblock};
 
 /// Redis version ringbus answers as: its behaviour is matched to 7.0.15.
 pub const REDIS_VERSION: &str = "7.0.15";
@@ -227,6 +227,8 @@ const CLIENT_HELP: &[&str] = &[
     "    Control the replies sent to the current connection.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
     "SETINFO <option> <value>",
     "    Set client meta attr. Options are:",
     "    * LIB-NAME: the client lib name.",
@@ -295,6 +297,7 @@ pub fn client(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
                 _ => return Err(CommandError::Syntax),
             }
         }
+        b"unblock" => client_unblock(ctx, argv)?,
         b"help" => reply_help(ctx.out, "CLIENT", CLIENT_HELP),
         // The dispatcher only passes subcommands from the table.
         _ => {
@@ -305,6 +308,41 @@ pub fn client(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
         }
     }
     Ok(Flow::Continue)
+}
+
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: answers a client blocked in XREAD as if it had
+/// timed out, or with an UNBLOCKED error. 1 when it was blocked, else 0.
+fn client_unblock(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<(), CommandError> {
+    if argv.len() > 4 {
+        return Err(CommandError::err(format!(
+            "unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+            lossy(&argv[1], 128)
+        )));
+    }
+    let how = match argv.get(3) {
+        None => Unblock::Timeout,
+        Some(r) if r.eq_ignore_ascii_case(b"timeout") => Unblock::Timeout,
+        Some(r) if r.eq_ignore_ascii_case(b"error") => Unblock::Error,
+        Some(_) => {
+            return Err(CommandError::err(
+                "CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ))
+        }
+    };
+    let id = parse_i64(&argv[2]).ok_or(CommandError::NotInteger)?;
+    let target = u64::try_from(id)
+        .ok()
+        .and_then(|id| ctx.server.clients.get(id))
+        .filter(|c| c.blocked.load(Ordering::Relaxed));
+    match target {
+        Some(c) => {
+            *c.unblock.lock() = Some(how);
+            c.unblock_bell.notify_one();
+            ctx.out.integer(1);
+        }
+        None => ctx.out.integer(0),
+    }
+    Ok(())
 }
 
 /// CLIENT SETINFO LIB-NAME|LIB-VER value (Redis 7.2; redis-py and others send it).

@@ -146,7 +146,7 @@ pub fn scan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
         }
     });
     ctx.out.array(2);
-    ctx.out.bulk_int(next as i64);
+    ctx.out.bulk_u64(next);
     ctx.out.bulks(found.iter());
     Ok(Flow::Continue)
 }

@@ -67,6 +67,8 @@ impl std::fmt::Debug for Flow {
 pub struct Blocked {
     /// When to give up; `None` waits forever (BLOCK 0).
     pub deadline: Option<tokio::time::Instant>,
+    /// Rung by the streams the operation waits on; owned by the operation alone.
+    pub bell: Arc<Notify>,
     /// The waiting command.
     pub op: Box<dyn BlockingOp>,
 }

@@ -78,7 +78,7 @@ pub fn list(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
         now_ms(),
     );
     ctx.out.array(2);
-    ctx.out.bulk_int(next as i64);
+    ctx.out.bulk_u64(next);
     ctx.out.bulks(ids.iter());
     Ok(Flow::Continue)
 }

@@ -517,7 +517,7 @@ mod tests {
         assert!(setinfo.has_flag(flags::LOADING | flags::STALE));
         assert_eq!(setinfo.acl_categories, &["slow", "connection"]);
         assert!(client.subcommand(b"pause").is_none());
-        assert_eq!(client.subcommands.len(), 10);
+        assert_eq!(client.subcommands.len(), 11);
     }
 
     #[test]

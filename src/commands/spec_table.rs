@@ -1079,6 +1079,84 @@ const CLIENT_SETNAME: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
+/// `CLIENT UNBLOCK`.
+const CLIENT_UNBLOCK: CommandSpec = CommandSpec {
+    name: "client|unblock",
+    arity: -3,
+    flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "connection",
+    acl_categories: &["admin", "slow", "dangerous", "connection"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("client|unblock"),
+        Doc::Int(-3),
+        Doc::Set(&[
+            Doc::Simple("admin"),
+            Doc::Simple("noscript"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[
+            Doc::Simple("@admin"),
+            Doc::Simple("@slow"),
+            Doc::Simple("@dangerous"),
+            Doc::Simple("@connection"),
+        ]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Unblock a client blocked in a blocking command from a different connection"),
+        ),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("connection")),
+        (
+            "complexity",
+            Doc::Bulk("O(log N) where N is the number of client connections"),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("client-id")),
+                    ("type", Doc::Bulk("integer")),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("timeout_error")),
+                    ("type", Doc::Bulk("oneof")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                    (
+                        "arguments",
+                        Doc::Array(&[
+                            Doc::Map(&[
+                                ("name", Doc::Bulk("timeout")),
+                                ("type", Doc::Bulk("pure-token")),
+                                ("token", Doc::Bulk("TIMEOUT")),
+                            ]),
+                            Doc::Map(&[
+                                ("name", Doc::Bulk("error")),
+                                ("type", Doc::Bulk("pure-token")),
+                                ("token", Doc::Bulk("ERROR")),
+                            ]),
+                        ]),
+                    ),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
 /// `CLIENT`.
 const CLIENT: CommandSpec = CommandSpec {
     name: "client",
@@ -1112,6 +1190,7 @@ const CLIENT: CommandSpec = CommandSpec {
             CLIENT_REPLY.info,
             CLIENT_SETINFO.info,
             CLIENT_SETNAME.info,
+            CLIENT_UNBLOCK.info,
         ]),
     ]),
     docs: Doc::Map(&[
@@ -1135,6 +1214,7 @@ const CLIENT: CommandSpec = CommandSpec {
                 ("client|reply", CLIENT_REPLY.docs),
                 ("client|setinfo", CLIENT_SETINFO.docs),
                 ("client|setname", CLIENT_SETNAME.docs),
+                ("client|unblock", CLIENT_UNBLOCK.docs),
             ]),
         ),
     ]),
@@ -1149,6 +1229,7 @@ const CLIENT: CommandSpec = CommandSpec {
         CLIENT_REPLY,
         CLIENT_SETINFO,
         CLIENT_SETNAME,
+        CLIENT_UNBLOCK,
     ],
 };
 

@@ -4,7 +4,7 @@
 //! for a key that does not exist yet, with the keyspace) and parks; one append rings
 //! every reader of that stream.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -14,7 +14,7 @@ use super::streams::lookup;
 use super::{parse_i64, Blocked, BlockingOp, CommandError, Ctx, Flow};
 use crate::protocol::Protocol;
 use crate::store::stream::{Stream, StreamId};
-use crate::store::{now_ms, Value};
+use crate::store::{now_ms, StreamCell, Value};
 
 type Res = Result<Flow, CommandError>;
 
@@ -34,6 +34,9 @@ struct XRead {
     keys: Vec<Bytes>,
     after: Vec<StreamId>,
     count: Option<usize>,
+    /// Per key, the stream this reader's bell is registered with and the
+    /// registration's generation, so a spurious wake does not register twice.
+    registered: Vec<Option<(Weak<StreamCell>, u64)>>,
 }
 
 /// The ID `$` and `+` stand for, resolved once when the command arrives.
@@ -102,7 +105,13 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     }
     // COUNT 0 means no limit, as in Redis.
     let count = count.filter(|&c| c > 0);
-    let op = XRead { keys, after, count };
+    let registered = vec![None; keys.len()];
+    let mut op = XRead {
+        keys,
+        after,
+        count,
+        registered,
+    };
     if op.serve(ctx, None, false) {
         return Ok(Flow::Continue);
     }
@@ -112,13 +121,16 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
             Ok(Flow::Continue)
         }
         Some(timeout) => {
-            // Register before parking: an append from now on rings the bell.
-            let bell = Arc::clone(&ctx.client.bell);
+            // Register before parking: an append from now on rings the bell. The
+            // bell lives as long as this operation, so registrations it leaves
+            // behind on other streams die with it.
+            let bell = Arc::new(Notify::new());
             if op.serve(ctx, Some(&bell), false) {
                 return Ok(Flow::Continue);
             }
             Ok(Flow::Block(Blocked {
                 deadline: timeout.map(|t| tokio::time::Instant::now() + t),
+                bell,
                 op: Box::new(op),
             }))
         }
@@ -129,13 +141,13 @@ impl XRead {
     /// Writes the reply when any stream has entries after its ID. With `bell`, every
     /// stream found empty gets the bell registered under its lock. `one` limits the
     /// reply to the first stream with entries, as Redis does for a reader it wakes.
-    fn serve(&self, ctx: &mut Ctx<'_>, bell: Option<&Arc<Notify>>, one: bool) -> bool {
+    fn serve(&mut self, ctx: &mut Ctx<'_>, bell: Option<&Arc<Notify>>, one: bool) -> bool {
         let db = ctx.server.store.db(ctx.client.db);
         let now = now_ms();
         let mut body = BytesMut::new();
         let mut served = 0usize;
         let resp2 = ctx.out.protocol() == Protocol::Resp2;
-        for (key, &after) in self.keys.iter().zip(&self.after) {
+        for (i, (key, &after)) in self.keys.iter().zip(&self.after).enumerate() {
             let cell = match bell {
                 Some(bell) => match db.value_or_wait(key, bell, now) {
                     Some(Value::Stream(cell)) => cell,
@@ -162,7 +174,14 @@ impl XRead {
                 served += 1;
             } else if !has_new {
                 if let Some(bell) = bell {
-                    state.register(bell);
+                    let still = self.registered[i].as_ref().is_some_and(|(w, generation)| {
+                        std::ptr::eq(w.as_ptr(), Arc::as_ptr(&cell))
+                            && state.is_registered(*generation)
+                    });
+                    if !still {
+                        let generation = state.register(bell);
+                        self.registered[i] = Some((Arc::downgrade(&cell), generation));
+                    }
                 }
             }
         }

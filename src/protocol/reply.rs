@@ -128,6 +128,13 @@ impl Reply {
         self.bulk(s.as_bytes());
     }
 
+    /// A bulk string holding the decimal form of the unsigned `n` (SCAN cursors).
+    pub fn bulk_u64(&mut self, n: u64) {
+        let mut b = itoa::Buffer::new();
+        let s = b.format(n);
+        self.bulk(s.as_bytes());
+    }
+
     /// A null bulk string: `$-1` in RESP2, `_` in RESP3.
     pub fn null(&mut self) {
         match self.proto {

@@ -47,6 +47,20 @@ pub struct ClientHandle {
     pub omem: AtomicUsize,
     /// Cancelled to close the connection (CLIENT KILL).
     pub kill: CancellationToken,
+    /// CLIENT UNBLOCK's request, read by the blocked connection when `unblock_bell`
+    /// rings.
+    pub unblock: Mutex<Option<Unblock>>,
+    /// Rung by CLIENT UNBLOCK.
+    pub unblock_bell: tokio::sync::Notify,
+}
+
+/// How CLIENT UNBLOCK answers a blocked client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unblock {
+    /// As if its timeout had passed.
+    Timeout,
+    /// With `-UNBLOCKED client unblocked via CLIENT UNBLOCK`.
+    Error,
 }
 
 impl ClientHandle {
@@ -138,6 +152,8 @@ impl ClientRegistry {
             qbuf: AtomicUsize::new(0),
             omem: AtomicUsize::new(0),
             kill: CancellationToken::new(),
+            unblock: Mutex::new(None),
+            unblock_bell: tokio::sync::Notify::new(),
         });
         self.clients.lock().insert(id, Arc::clone(&handle));
         handle

@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::Notify;
 
 use super::{ClientHandle, SharedState};
 use crate::commands::{self, flags, Blocked, CommandError, Ctx, Flow};
@@ -36,8 +35,6 @@ pub struct Client {
     pub reply_mode: ReplyMode,
     /// CLIENT REPLY SKIP: drop the next command's reply.
     pub skip_next: bool,
-    /// Rung by the streams this client is blocked on.
-    pub bell: Arc<Notify>,
 }
 
 impl Client {
@@ -49,7 +46,6 @@ impl Client {
             authenticated,
             reply_mode: ReplyMode::On,
             skip_next: false,
-            bell: Arc::new(Notify::new()),
         }
     }
 
@@ -224,8 +220,13 @@ async fn wait_blocked<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let Blocked { deadline, mut op } = blocked;
-    let bell = Arc::clone(&client.bell);
+    let Blocked {
+        deadline,
+        bell,
+        mut op,
+    } = blocked;
+    // A CLIENT UNBLOCK that raced with the end of an earlier block is stale.
+    *client.handle.unblock.lock() = None;
     state.clients.set_blocked(&client.handle, true);
     let keep = loop {
         let timeout = async {
@@ -238,6 +239,22 @@ where
             biased;
             _ = client.handle.kill.cancelled() => break false,
             _ = state.shutdown.cancelled() => break false,
+            _ = client.handle.unblock_bell.notified() => {
+                let how = client.handle.unblock.lock().take();
+                let mut ctx = Ctx { server: state, client: &mut *client, out: &mut *out };
+                match how {
+                    Some(super::Unblock::Timeout) => {
+                        op.timed_out(&mut ctx);
+                        break true;
+                    }
+                    Some(super::Unblock::Error) => {
+                        let e = CommandError::Coded("UNBLOCKED client unblocked via CLIENT UNBLOCK".into());
+                        reply_error(state, out, &e);
+                        break true;
+                    }
+                    None => {}
+                }
+            }
             _ = bell.notified() => {
                 let mut ctx = Ctx { server: state, client: &mut *client, out: &mut *out };
                 match op.attempt(&mut ctx, &bell) {

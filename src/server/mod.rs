@@ -6,7 +6,7 @@ mod connection;
 mod listener;
 mod stats;
 
-pub use client::{ClientHandle, ClientRegistry};
+pub use client::{ClientHandle, ClientRegistry, Unblock};
 pub use connection::{serve_connection, Client, ReplyMode};
 pub use listener::{
     admit_stream, protected_mode_denies, start, start_with_broker, RunningServer, ServerError,

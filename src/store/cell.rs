@@ -31,6 +31,9 @@ pub struct CellState {
     /// Entries the ring has overwritten since the stream was created.
     pub overwritten: u64,
     waiters: Vec<Weak<Notify>>,
+    /// Bumped each time the waiters are taken, so a reader can tell whether its
+    /// registration is still there without searching the list.
+    generation: u64,
 }
 
 /// Bells taken from a stream, to ring once its lock is released.
@@ -68,6 +71,7 @@ impl StreamCell {
                 last_append_ms: now_ms,
                 overwritten: 0,
                 waiters: Vec::new(),
+                generation: 0,
             }),
         })
     }
@@ -79,24 +83,33 @@ impl StreamCell {
 }
 
 impl CellState {
-    /// Registers a waiting reader's bell.
-    pub fn register(&mut self, bell: &Arc<Notify>) {
-        // Readers that gave up leave dead entries behind until the next append;
-        // prune them when the list grows so an idle stream cannot accumulate them.
-        if self.waiters.len() >= 64 && self.waiters.len().is_power_of_two() {
+    /// Registers a waiting reader's bell; returns the generation to pass to
+    /// [`is_registered`](Self::is_registered) later. Each blocking operation has a
+    /// bell of its own, dropped when it ends, so a reader that timed out or was
+    /// served by another stream leaves only a dead entry, pruned as the list grows.
+    pub fn register(&mut self, bell: &Arc<Notify>) -> u64 {
+        if self.waiters.len() >= 32 && self.waiters.len().is_power_of_two() {
             self.waiters.retain(|w| w.strong_count() > 0);
         }
         self.waiters.push(Arc::downgrade(bell));
+        self.generation
+    }
+
+    /// True when a registration made at `generation` has not been taken yet (no
+    /// append since), so the reader need not register again.
+    pub fn is_registered(&self, generation: u64) -> bool {
+        self.generation == generation
     }
 
     /// Takes every registered bell; ring them after releasing the lock.
     pub fn take_waiters(&mut self) -> Wakeups {
+        self.generation = self.generation.wrapping_add(1);
         Wakeups(std::mem::take(&mut self.waiters))
     }
 
-    /// Number of registered bells (dead ones included until pruned).
+    /// Number of readers waiting (registrations whose operation is still alive).
     pub fn waiting(&self) -> usize {
-        self.waiters.len()
+        self.waiters.iter().filter(|w| w.strong_count() > 0).count()
     }
 }
 
@@ -108,15 +121,19 @@ mod tests {
     async fn one_append_wakes_every_reader_once() {
         let cell = StreamCell::new(Stream::new(10), 0);
         let bells: Vec<Arc<Notify>> = (0..100).map(|_| Arc::new(Notify::new())).collect();
-        {
+        let generation = {
             let mut s = cell.lock();
+            let mut g = 0;
             for b in &bells {
-                s.register(b);
+                g = s.register(b);
             }
-        }
+            g
+        };
+        assert!(cell.lock().is_registered(generation));
         let wake = cell.lock().take_waiters();
         wake.ring();
         assert_eq!(cell.lock().waiting(), 0);
+        assert!(!cell.lock().is_registered(generation));
         for b in &bells {
             // The permit is stored, so a reader that had not started awaiting still wakes.
             tokio::time::timeout(std::time::Duration::from_secs(1), b.notified())
@@ -135,6 +152,7 @@ mod tests {
             let gone = Arc::new(Notify::new());
             s.register(&gone);
         }
-        assert!(s.waiting() < 100, "pruned to {}", s.waiting());
+        assert_eq!(s.waiting(), 1);
+        assert!(s.waiters.len() < 100, "pruned to {}", s.waiters.len());
     }
 }

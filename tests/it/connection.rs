@@ -258,7 +258,7 @@ async fn client_subcommands() {
     let help = a.call(&["CLIENT", "HELP"]).await;
     assert!(
         help.starts_with(
-            "*37\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"
+            "*39\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"
         ),
         "{help}"
     );

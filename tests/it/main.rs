@@ -1,10 +1,12 @@
 //! Integration tests: a ringbus server on port 0, driven by the `redis` crate (RESP2
 //! and RESP3) and by raw bytes for protocol edge cases.
 
+mod blocking;
 mod connection;
 mod differential;
 mod keys;
 mod protocol;
 mod server;
+mod streams;
 mod support;
 mod xinfo;
