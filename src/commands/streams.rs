@@ -137,9 +137,8 @@ pub fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     if args.id == IdSpec::Explicit(StreamId::MIN) {
         return Err(StreamError::IdZero.into());
     }
-    // Values are copied out of the request buffer: holding the slices would pin
-    // every read buffer they came from for as long as the entry lives.
-    let owned: Vec<Bytes> = fields.iter().map(|f| Bytes::copy_from_slice(f)).collect();
+    // The arguments go to the store as they are: it encodes them into its node
+    // buffers and keeps no reference to the request's read buffer.
     let trim = args.trim.strategy.map(|strategy| TrimSpec {
         strategy,
         approx: args.trim.approx,
@@ -147,7 +146,7 @@ pub fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     });
     let req = AppendRequest {
         id: args.id,
-        fields: &owned,
+        fields,
         trim,
         create: !args.nomkstream,
     };
