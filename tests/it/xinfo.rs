@@ -317,3 +317,32 @@ async fn client_library_reads_xinfo_stream() {
         assert_eq!(full["groups"], redis::Value::Array(vec![]));
     }
 }
+
+#[tokio::test]
+async fn ring_overwrites_report_what_redis_reports_for_maxlen() {
+    // A track of capacity 5 with no MAXLEN on the XADDs must read as Redis does
+    // after the same XADDs with `MAXLEN 5` (values from redis-server 7.0.15): a
+    // late joiner learns from these what it missed.
+    let mut config = test_config();
+    config.tracks = vec!["conversation=5".parse().expect("track spec")];
+    let server = start_with(config).await;
+    let mut raw = Raw::connect(server.local_addr()).await;
+    for ms in 1..=12 {
+        raw.call(&["XADD", "s:conversation", &format!("{ms}-0"), "f", "v"])
+            .await;
+    }
+    let info = raw.call(&["XINFO", "STREAM", "s:conversation"]).await;
+    assert_eq!(field(&info, "length"), ":5");
+    assert_eq!(field(&info, "radix-tree-keys"), ":1");
+    assert_eq!(field(&info, "radix-tree-nodes"), ":2");
+    assert_eq!(field(&info, "entries-added"), ":12");
+    assert_eq!(field(&info, "recorded-first-entry-id"), "8-0");
+    assert_eq!(field(&info, "max-deleted-entry-id"), "0-0");
+    raw.call(&["XDEL", "s:conversation", "10-0"]).await;
+    raw.call(&["XADD", "s:conversation", "13-0", "f", "v"]).await;
+    let info = raw.call(&["XINFO", "STREAM", "s:conversation"]).await;
+    assert_eq!(field(&info, "length"), ":5");
+    assert_eq!(field(&info, "entries-added"), ":13");
+    assert_eq!(field(&info, "recorded-first-entry-id"), "8-0");
+    assert_eq!(field(&info, "max-deleted-entry-id"), "10-0");
+}
