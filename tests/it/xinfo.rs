@@ -339,7 +339,8 @@ async fn ring_overwrites_report_what_redis_reports_for_maxlen() {
     assert_eq!(field(&info, "recorded-first-entry-id"), "8-0");
     assert_eq!(field(&info, "max-deleted-entry-id"), "0-0");
     raw.call(&["XDEL", "s:conversation", "10-0"]).await;
-    raw.call(&["XADD", "s:conversation", "13-0", "f", "v"]).await;
+    raw.call(&["XADD", "s:conversation", "13-0", "f", "v"])
+        .await;
     let info = raw.call(&["XINFO", "STREAM", "s:conversation"]).await;
     assert_eq!(field(&info, "length"), ":5");
     assert_eq!(field(&info, "entries-added"), ":13");
