@@ -1,0 +1,111 @@
+"""Turns the medians of a load comparison into target rows and a markdown report."""
+
+from workloads import FANOUT, MEMORY, WORKLOADS
+
+
+def _ratio(a, b):
+    return a / b if a is not None and b not in (None, 0) else None
+
+
+def _row(figure, unit, rb, rd, target, higher_is_better):
+    ratio = _ratio(rb, rd)
+    met = None
+    if ratio is not None and target is not None:
+        met = ratio >= target if higher_is_better else ratio <= target
+    return {
+        "figure": figure,
+        "unit": unit,
+        "ringbus": rb,
+        "redis": rd,
+        "ratio": ratio,
+        "target": target,
+        "op": ">=" if higher_is_better else "<=",
+        "met": met,
+    }
+
+
+def rows(medians):
+    """One row per targeted figure present in `medians`."""
+    out = []
+    for w in WORKLOADS:
+        m = medians.get(w["name"])
+        if not m or "ringbus" not in m or "redis" not in m:
+            continue
+        rb, rd, t = m["ringbus"], m["redis"], w["targets"]
+        out.append(_row("%s: requests/s" % w["title"], "rps", rb["rps"], rd["rps"],
+                        t.get("rps"), True))
+        out.append(_row("%s: CPU per request" % w["title"], "us", rb["cpu_us_per_req"],
+                        rd["cpu_us_per_req"], t.get("cpu"), False))
+    m = medians.get("fanout")
+    if m and "ringbus" in m and "redis" in m:
+        rb, rd, t = m["ringbus"], m["redis"], FANOUT["targets"]
+        out.append(_row("Fan-out: CPU per delivery", "us", rb.get("cpu_per_delivery_us"),
+                        rd.get("cpu_per_delivery_us"), t["cpu"], False))
+        out.append(_row("Fan-out: p99 append-to-delivery", "us", rb["p99_us"],
+                        rd["p99_us"], t["p99"], False))
+        out.append(_row("Fan-out: p50 append-to-delivery", "us", rb["p50_us"],
+                        rd["p50_us"], None, False))
+        row = _row("Fan-out: deliveries (of %d)" % rb["expected"], "n", rb["delivered"],
+                   rd["delivered"], None, True)
+        row["met"] = rb["delivered"] == rb["expected"]
+        out.append(row)
+    for s in MEMORY:
+        m = medians.get(s["name"])
+        if m and "ringbus" in m and "redis" in m:
+            out.append(_row("Memory per event: %s" % s["title"], "B",
+                            m["ringbus"]["bytes_per_event"], m["redis"]["bytes_per_event"],
+                            s["target"], False))
+    return out
+
+
+def _fmt(v, unit):
+    if v is None:
+        return "-"
+    if unit == "rps":
+        return "{:,.0f}".format(v)
+    if unit == "n":
+        return "{:,.0f}".format(v)
+    if unit == "B":
+        return "{:,.0f}".format(v)
+    return "{:.3g}".format(v) if v < 100 else "{:,.0f}".format(v)
+
+
+def markdown(result):
+    """The report: workloads in full, then every targeted figure."""
+    med, info = result["medians"], result["machine"]
+    lines = [
+        "Machine: %s x %s, kernel %s; %s; load average at start %s, end %s; "
+        "%d round(s)%s." % (
+            info["nproc"], info["cpu"], info["kernel"], info["redis"],
+            "/".join("%.2f" % x for x in info["loadavg_start"]),
+            "/".join("%.2f" % x for x in info.get("loadavg_end", ())),
+            info["rounds"], ", quick mode" if info["quick"] else ""),
+        "",
+        "| workload | server | requests/s | p50 ms | p99 ms | CPU µs/request |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for w in WORKLOADS:
+        for srv in ("ringbus", "redis"):
+            m = med.get(w["name"], {}).get(srv)
+            if m:
+                lines.append("| %s | %s | %s | %.3f | %.3f | %.3f |" % (
+                    w["title"], srv, _fmt(m["rps"], "rps"), m["p50_ms"], m["p99_ms"],
+                    m["cpu_us_per_req"]))
+    for srv in ("ringbus", "redis"):
+        m = med.get("fanout", {}).get(srv)
+        if m:
+            lines.append("| Fan-out %d readers x %d appends | %s | delivered %d/%d | %.2f | "
+                         "%.2f | %s per delivery |" % (
+                             m["clients"], m["events"], srv, m["delivered"], m["expected"],
+                             m["p50_us"] / 1000, m["p99_us"] / 1000,
+                             _fmt(m.get("cpu_per_delivery_us"), "us")))
+    lines += ["", "| figure | ringbus | Redis | ratio | target | met |",
+              "|---|---:|---:|---:|---:|:---:|"]
+    for r in result["table"]:
+        unit = {"rps": "", "us": " µs", "B": " B", "n": ""}[r["unit"]]
+        lines.append("| %s | %s%s | %s%s | %s | %s | %s |" % (
+            r["figure"], _fmt(r["ringbus"], r["unit"]), unit, _fmt(r["redis"], r["unit"]),
+            unit, "-" if r["ratio"] is None else "%.2f" % r["ratio"],
+            "-" if r["target"] is None else "%s %.1f" % (r["op"], r["target"]),
+            {True: "yes", False: "**no**", None: ""}[r["met"]]))
+    return "\n".join(lines) + "\n"
