@@ -263,7 +263,9 @@ impl<V: Clone> Db<V> {
         let waiting = shard.put(
             hash,
             Slot {
-                key: key.clone(),
+                // A copy: the caller's key is usually a slice of a connection's read
+                // buffer, which a stored clone would pin for the key's lifetime.
+                key: Bytes::copy_from_slice(key),
                 value: value.clone(),
                 expires_at: None,
             },
@@ -278,12 +280,27 @@ impl<V: Clone> Db<V> {
     /// key is created. Both under the shard lock, so a creation cannot slip between.
     pub fn value_or_wait(&self, key: &Bytes, bell: &Arc<Notify>, now_ms: u64) -> Option<V> {
         let hash = self.hash(key);
+        // The common case, the key exists, needs only the read lock: a thousand
+        // readers re-parking on one stream do not queue for the write lock.
+        {
+            let shard = self.shard(hash).read();
+            match shard.find(hash, key) {
+                Some(slot) if !slot.expired(now_ms) => return Some(slot.value.clone()),
+                _ => {}
+            }
+        }
         let mut shard = self.shard(hash).write();
         match shard.find(hash, key) {
             Some(slot) if !slot.expired(now_ms) => return Some(slot.value.clone()),
             _ => {}
         }
-        let list = shard.pending.entry(key.clone()).or_default();
+        if !shard.pending.contains_key(key.as_ref()) {
+            // A copy, so the registration does not pin the client's read buffer.
+            shard
+                .pending
+                .insert(Bytes::copy_from_slice(key), Vec::new());
+        }
+        let list = shard.pending.get_mut(key.as_ref())?;
         if list.len() >= 64 && list.len().is_power_of_two() {
             list.retain(|w| w.strong_count() > 0);
         }
@@ -572,7 +589,7 @@ fn rename_in<V: Clone>(
     } else {
         None
     };
-    slot.key = to.clone();
+    slot.key = Bytes::copy_from_slice(to);
     ring(d.put(ht, slot));
     RenameOutcome::Renamed(old)
 }
