@@ -155,6 +155,11 @@ impl Default for Meta {
 }
 
 impl Meta {
+    /// An empty column with room for `n` entries of the compact width.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        Meta(Column::Compact(Vec::with_capacity(n)))
+    }
+
     pub(crate) fn len(&self) -> usize {
         each!(&self.0, v => v.len())
     }

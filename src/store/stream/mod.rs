@@ -208,7 +208,7 @@ impl Stream {
             if self.nodes.capacity() == 0 {
                 self.nodes.reserve_exact(1);
             }
-            let node = Node::new(id, master, charges, fields);
+            let node = Node::new(id, master, charges, fields, self.nodes.back());
             self.node_bytes += node.heap_bytes();
             self.nodes.push_back(node);
         } else {
