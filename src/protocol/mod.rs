@@ -1,6 +1,7 @@
 //! The wire protocol: a streaming request parser with Redis's limits, and reply
 //! encoding for RESP2 and RESP3.
 
+mod fast;
 mod inline;
 mod parser;
 mod reply;

@@ -20,6 +20,7 @@
 use crate::num::string2ll;
 use bytes::{Buf, Bytes, BytesMut};
 
+use super::fast::whole_request;
 use super::inline::split_args;
 
 /// `PROTO_INLINE_MAX_SIZE`: the longest a line may grow without its terminator.
@@ -27,9 +28,9 @@ const INLINE_MAX_SIZE: usize = 64 * 1024;
 /// Largest multibulk count accepted (`INT_MAX`).
 const MAX_MULTIBULK_COUNT: i64 = i32::MAX as i64;
 /// Largest multibulk count accepted before authentication.
-const UNAUTH_MAX_MULTIBULK: i64 = 10;
+pub(super) const UNAUTH_MAX_MULTIBULK: u64 = 10;
 /// Largest bulk length accepted before authentication.
-const UNAUTH_MAX_BULK: u64 = 16 * 1024;
+pub(super) const UNAUTH_MAX_BULK: u64 = 16 * 1024;
 /// The first allocation for a request's arguments, whatever count it announces.
 const INITIAL_ARGS: usize = 1024;
 
@@ -109,6 +110,9 @@ pub struct RequestParser {
     scanned: usize,
     /// Total length of `args`.
     pending: usize,
+    /// An emptied argument vector handed back by [`RequestParser::recycle`], so a
+    /// request does not allocate one.
+    spare: Vec<Bytes>,
 }
 
 impl RequestParser {
@@ -135,6 +139,15 @@ impl RequestParser {
         result
     }
 
+    /// Hands back a request's argument vector once it has run, for the next
+    /// request to reuse (its arguments are dropped now).
+    pub fn recycle(&mut self, mut argv: Vec<Bytes>) {
+        argv.clear();
+        if argv.capacity() <= 64 {
+            self.spare = argv;
+        }
+    }
+
     /// Bytes held by the request in progress (arguments collected so far), which
     /// count against `client-query-buffer-limit` together with the unparsed input.
     pub fn pending_bytes(&self) -> usize {
@@ -143,6 +156,15 @@ impl RequestParser {
 
     fn parse(&mut self, buf: &mut BytesMut, limits: &ParseLimits) -> Step<Vec<Bytes>> {
         loop {
+            if self.remaining == 0 && self.scanned == 0 {
+                if let Some((used, spans)) = whole_request(buf, limits) {
+                    let request = buf.split_to(used).freeze();
+                    let mut args = std::mem::take(&mut self.spare);
+                    args.reserve(spans.len());
+                    args.extend(spans.iter().map(|&(a, b)| request.slice(a..b)));
+                    return Ok(Some(args));
+                }
+            }
             if self.remaining == 0 {
                 match buf.first() {
                     None => return Ok(None),
@@ -227,7 +249,7 @@ impl RequestParser {
             .and_then(string2ll)
             .filter(|&n| n <= MAX_MULTIBULK_COUNT)
             .ok_or(ProtocolError::InvalidMultibulkLength)?;
-        if count > UNAUTH_MAX_MULTIBULK && !limits.authenticated {
+        if count > UNAUTH_MAX_MULTIBULK as i64 && !limits.authenticated {
             return Err(ProtocolError::UnauthenticatedMultibulkLength);
         }
         buf.advance(cr + 2);

@@ -91,7 +91,7 @@ where
                 authenticated: client.authenticated,
             };
             match parser.next_request(&mut inbuf, &limits) {
-                Ok(Some(argv)) => match execute(&state, &mut client, &mut out, argv) {
+                Ok(Some(argv)) => match execute(&state, &mut client, &mut out, &mut parser, argv) {
                     Flow::Continue => {}
                     Flow::Close => {
                         close = true;
@@ -290,11 +290,19 @@ where
     keep
 }
 
-/// Runs one request and writes its reply (or error) into `out`.
-fn execute(state: &SharedState, client: &mut Client, out: &mut Reply, argv: Vec<Bytes>) -> Flow {
+/// Runs one request and writes its reply (or error) into `out`; the argument
+/// vector goes back to the parser for the next request.
+fn execute(
+    state: &SharedState,
+    client: &mut Client,
+    out: &mut Reply,
+    parser: &mut RequestParser,
+    argv: Vec<Bytes>,
+) -> Flow {
     let mark = out.len();
     let skip_this = std::mem::take(&mut client.skip_next);
     let flow = run(state, client, out, &argv);
+    parser.recycle(argv);
     if skip_this || client.skip_next || client.reply_mode == ReplyMode::Off {
         out.truncate(mark);
     }
