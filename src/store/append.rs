@@ -92,16 +92,20 @@ impl Store {
         if id == IdSpec::Explicit(StreamId::MIN) {
             return Err(StreamError::IdZero);
         }
-        let (capacity, limits, session) = {
+        // One look at the settings and one classification of the key per append.
+        let (capacity, max_age, limits, session) = {
             let settings = self.settings();
             let table = settings.table();
-            let session = match table.classify(key) {
-                KeyClass::Track { session, .. } => Some(Bytes::copy_from_slice(session)),
-                KeyClass::Standalone => None,
+            let (capacity, max_age, session) = match table.classify(key) {
+                KeyClass::Track { session, track } => {
+                    let t = &table.tracks()[track];
+                    (t.capacity.max(1), t.max_age, Some(session.len()))
+                }
+                KeyClass::Standalone => (table.default_capacity(), None, None),
             };
-            (table.capacity(key), settings.node_limits, session)
+            (capacity, max_age, settings.node_limits, session)
         };
-        let cell = match self.stream(db, key, now_ms) {
+        let cell = match self.stream_aged(db, key, now_ms, max_age, &limits) {
             Some(cell) => cell,
             None if !create => return Ok(None),
             None => {
@@ -127,6 +131,14 @@ impl Store {
             }
             state.last_append_ms = now_ms;
             state.overwritten += added.evicted;
+            // The session's registry entry, cached on the stream: a lookup only
+            // for the first append (or after the session ended or a rename).
+            if let Some(id) = session.map(|n| &key[..n]) {
+                match &state.session {
+                    Some(s) if s.is_current_for(id) => s.touch(now_ms),
+                    _ => state.session = Some(self.touch_session(db, id, now_ms)),
+                }
+            }
             let appended = Appended {
                 id: added.id,
                 overwritten: added.evicted,
@@ -140,15 +152,28 @@ impl Store {
                 .overwritten
                 .fetch_add(appended.overwritten, Ordering::Relaxed);
         }
-        if let Some(session) = session {
-            self.touch_session(db, &session, now_ms);
-        }
         Ok(Some(appended))
     }
 
     /// The live stream at `key`. An expired key is removed on the way (its readers
     /// are woken), and entries past the track's max age are dropped first.
     pub fn stream(&self, db: usize, key: &[u8], now_ms: u64) -> Option<Arc<StreamCell>> {
+        let (max_age, limits) = {
+            let settings = self.settings();
+            (settings.table().max_age(key), settings.node_limits)
+        };
+        self.stream_aged(db, key, now_ms, max_age, &limits)
+    }
+
+    /// [`Store::stream`] for a caller that has read the key's max age already.
+    fn stream_aged(
+        &self,
+        db: usize,
+        key: &[u8],
+        now_ms: u64,
+        max_age: Option<std::time::Duration>,
+        limits: &super::stream::NodeLimits,
+    ) -> Option<Arc<StreamCell>> {
         let cell = match self.db(db).get(key, now_ms) {
             Lookup::Found(Value::Stream(cell)) => cell,
             Lookup::Expired(value) => {
@@ -158,15 +183,13 @@ impl Store {
             }
             Lookup::Missing => return None,
         };
-        let max_age = self.settings().table().max_age(key);
         if let Some(age) = max_age {
-            let limits = self.settings().node_limits;
             let cutoff = StreamId::new(now_ms.saturating_sub(age.as_millis() as u64), 0);
             let mut state = cell.lock();
             if state.stream.first_entry().is_some_and(|e| e.id < cutoff) {
                 let gone = state
                     .stream
-                    .trim(TrimStrategy::MinId(cutoff), false, None, &limits);
+                    .trim(TrimStrategy::MinId(cutoff), false, None, limits);
                 self.counters.aged_out.fetch_add(gone, Ordering::Relaxed);
             }
         }

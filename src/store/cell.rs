@@ -13,6 +13,7 @@ use std::sync::{Arc, Weak};
 use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::Notify;
 
+use super::sessions::SessionState;
 use super::stream::Stream;
 
 /// The shared handle to one stream.
@@ -31,6 +32,9 @@ pub struct CellState {
     /// Entries the ring has overwritten since the stream was created.
     pub overwritten: u64,
     waiters: Vec<Weak<Notify>>,
+    /// The registry state of the session this stream's key belongs to, cached by
+    /// appends so that they need not look the session up each time.
+    pub(crate) session: Option<Arc<SessionState>>,
     /// Bumped each time the waiters are taken, so a reader can tell whether its
     /// registration is still there without searching the list.
     generation: u64,
@@ -71,6 +75,7 @@ impl StreamCell {
                 last_append_ms: now_ms,
                 overwritten: 0,
                 waiters: Vec::new(),
+                session: None,
                 generation: 0,
             }),
         })

@@ -5,7 +5,7 @@
 //! time of its last one. It is keyed like the keyspace (hash-ordered), so
 //! SESSION.LIST walks it with the same stable cursor as SCAN.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -19,6 +19,29 @@ use crate::glob;
 pub struct SessionState {
     /// Milliseconds since the epoch of the last append to any of its tracks.
     pub last_append_ms: AtomicU64,
+    /// The session id.
+    id: Bytes,
+    /// Set once the registry has dropped this state: a stream that cached it must
+    /// look the session up again.
+    ended: AtomicBool,
+}
+
+impl SessionState {
+    /// True while this is the registry's state for session `id` (streams cache it
+    /// to skip the registry lookup on each append; a renamed stream may belong to
+    /// another session now).
+    pub(crate) fn is_current_for(&self, id: &[u8]) -> bool {
+        !self.ended.load(Ordering::Relaxed) && self.id.as_ref() == id
+    }
+
+    /// Records an append at `now_ms`.
+    pub(crate) fn touch(&self, now_ms: u64) {
+        self.last_append_ms.fetch_max(now_ms, Ordering::Relaxed);
+    }
+
+    fn end(&self) {
+        self.ended.store(true, Ordering::Relaxed);
+    }
 }
 
 /// One track of a session, as SESSION.INFO reports it.
@@ -61,15 +84,25 @@ pub enum EndReason {
 }
 
 impl Store {
-    /// Records an append to a track of `session`.
-    pub(crate) fn touch_session(&self, db: usize, session: &Bytes, now_ms: u64) {
+    /// Records an append to a track of `session`; returns the session's state for
+    /// the stream to cache.
+    pub(crate) fn touch_session(
+        &self,
+        db: usize,
+        session: &[u8],
+        now_ms: u64,
+    ) -> Arc<SessionState> {
         let registry = &self.sessions[db.min(self.sessions.len() - 1)];
-        let (state, _, _) = registry.get_or_insert_with(session, 0, || {
+        let session = Bytes::copy_from_slice(session);
+        let (state, _, _) = registry.get_or_insert_with(&session, 0, || {
             Arc::new(SessionState {
                 last_append_ms: AtomicU64::new(now_ms),
+                id: session.clone(),
+                ended: AtomicBool::new(false),
             })
         });
-        state.last_append_ms.fetch_max(now_ms, Ordering::Relaxed);
+        state.touch(now_ms);
+        state
     }
 
     /// The stream keys of `session`'s configured tracks.
@@ -93,7 +126,9 @@ impl Store {
                 removed += 1;
             }
         }
-        self.sessions[db.min(self.sessions.len() - 1)].remove(session, 0);
+        if let Some(state) = self.sessions[db.min(self.sessions.len() - 1)].remove(session, 0) {
+            state.end();
+        }
         removed
     }
 
@@ -154,7 +189,9 @@ impl Store {
         ids.retain(|id| {
             let live = self.session_exists(db, id, now_ms);
             if !live {
-                registry.remove(id, 0);
+                if let Some(state) = registry.remove(id, 0) {
+                    state.end();
+                }
             }
             live
         });
@@ -314,6 +351,24 @@ mod tests {
         let never = store(None, None);
         add(&never, "x:conversation", 0);
         assert_eq!(never.sweep_idle_sessions(u64::MAX / 2), 0);
+    }
+
+    #[test]
+    fn appends_keep_the_right_session_alive_through_rename_and_end() {
+        let s = store(Some(Duration::from_secs(10)), None);
+        add(&s, "a:conversation", 1_000);
+        // The stream now belongs to session b: its appends must touch b, not a.
+        let to = Bytes::from_static(b"b:conversation");
+        s.db(0).rename(b"a:conversation", &to, false, 1_000);
+        add(&s, "b:conversation", 9_000);
+        assert_eq!(s.sweep_idle_sessions(12_000), 0, "a has no stream left");
+        assert!(s.stream(0, b"b:conversation", 12_000).is_some());
+        // An ended session's stream, created again, registers the session again.
+        assert_eq!(s.end_session(0, b"b", 12_000), 1);
+        add(&s, "b:conversation", 12_000);
+        add(&s, "b:conversation", 20_000);
+        assert_eq!(s.sweep_idle_sessions(25_000), 0, "b was touched at 20s");
+        assert_eq!(s.sweep_idle_sessions(31_000), 1);
     }
 
     #[test]
