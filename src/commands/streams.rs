@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use super::{parse_i64, CommandError, Ctx, Flow};
-use crate::store::stream::{IdSpec, Stream, StreamError, StreamId, TrimStrategy};
+use crate::store::stream::{IdSpec, Range, Stream, StreamError, StreamId, TrimStrategy};
 use crate::store::{now_ms, AppendRequest, StreamCell, TrimSpec};
 
 type Res = Result<Flow, CommandError>;
@@ -204,8 +204,8 @@ pub fn xrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     Ok(Flow::Continue)
 }
 
-/// Writes the entries of `[start, end]` as an array (the header is patched once the
-/// count is known, since a range over deleted entries cannot know it in advance).
+/// Writes the entries of `[start, end]` as an array: the header from the range's
+/// length (counted per node), then each entry's stored bytes, in one pass.
 pub(crate) fn write_range(
     ctx: &mut Ctx<'_>,
     stream: &Stream,
@@ -215,9 +215,17 @@ pub(crate) fn write_range(
     rev: bool,
 ) {
     let range = stream.range(start, end, count, rev);
-    let entries: usize = range.clone().count();
-    ctx.out.array(entries);
-    let buf = ctx.out.buffer_mut();
+    write_entries(ctx.out.buffer_mut(), range);
+}
+
+/// An array header and the entries of `range`.
+pub(crate) fn write_entries(buf: &mut BytesMut, range: Range<'_>) {
+    let entries = range.len();
+    debug_assert_eq!(entries, range.clone().count());
+    let mut n = itoa::Buffer::new();
+    buf.extend_from_slice(b"*");
+    buf.extend_from_slice(n.format(entries).as_bytes());
+    buf.extend_from_slice(b"\r\n");
     for entry in range {
         entry.write_resp(buf);
     }

@@ -8,9 +8,10 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use smallvec::SmallVec;
 use tokio::sync::Notify;
 
-use super::streams::lookup;
+use super::streams::{lookup, write_entries};
 use super::{parse_i64, Blocked, BlockingOp, CommandError, Ctx, Flow};
 use crate::protocol::Protocol;
 use crate::store::stream::{Stream, StreamId};
@@ -28,14 +29,13 @@ pub(crate) fn parse_block_timeout(arg: &[u8]) -> Result<Option<Duration>, Comman
     Ok((ms > 0).then(|| Duration::from_millis(ms as u64)))
 }
 
-/// A parsed XREAD: each stream with the ID it reads after.
+/// A blocked XREAD: each stream with the ID it reads after.
 #[derive(Debug)]
 struct XRead {
     keys: Vec<Bytes>,
-    after: Vec<StreamId>,
+    after: SmallVec<[StreamId; 4]>,
     count: Option<usize>,
-    /// Per key, the stream this reader's bell is registered with and the
-    /// registration's generation, so a spurious wake does not register twice.
+    /// See [`Registered`].
     registered: Vec<Option<(Weak<StreamCell>, u64)>>,
 }
 
@@ -96,23 +96,22 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
         ));
     }
     let n = rest.len() / 2;
-    let keys: Vec<Bytes> = rest[..n].to_vec();
-    let mut after = Vec::with_capacity(n);
-    for (key, id) in keys.iter().zip(&rest[n..]) {
-        let cell = lookup(ctx, key);
-        let guard = cell.as_ref().map(|c| c.lock());
-        after.push(resolve_special(guard.as_ref().map(|g| &g.stream), id)?);
+    let (keys, ids) = rest.split_at(n);
+    let mut after: SmallVec<[StreamId; 4]> = SmallVec::with_capacity(n);
+    for (key, id) in keys.iter().zip(ids) {
+        after.push(match id.as_ref() {
+            // Only `$` and `+` need the stream; an explicit ID is parsed alone.
+            b"$" | b"+" => {
+                let cell = lookup(ctx, key);
+                let guard = cell.as_ref().map(|c| c.lock());
+                resolve_special(guard.as_ref().map(|g| &g.stream), id)?
+            }
+            _ => resolve_special(None, id)?,
+        });
     }
     // COUNT 0 means no limit, as in Redis.
     let count = count.filter(|&c| c > 0);
-    let registered = vec![None; keys.len()];
-    let mut op = XRead {
-        keys,
-        after,
-        count,
-        registered,
-    };
-    if op.serve(ctx, None, false) {
+    if serve(ctx, keys, &after, count, None, false) {
         return Ok(Flow::Continue);
     }
     match block {
@@ -121,11 +120,17 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
             Ok(Flow::Continue)
         }
         Some(timeout) => {
+            let mut op = XRead {
+                keys: keys.to_vec(),
+                after,
+                count,
+                registered: vec![None; n],
+            };
             // Register before parking: an append from now on rings the bell. The
             // bell lives as long as this operation, so registrations it leaves
             // behind on other streams die with it.
             let bell = Arc::new(Notify::new());
-            if op.serve(ctx, Some(&bell), false) {
+            if op.serve(ctx, &bell, false) {
                 return Ok(Flow::Continue);
             }
             Ok(Flow::Block(Blocked {
@@ -137,70 +142,110 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     }
 }
 
+/// Registrations of a blocked reader: per key, the stream its bell is registered
+/// with and the registration's generation, so a spurious wake does not register
+/// twice.
+type Registered = [Option<(Weak<StreamCell>, u64)>];
+
 impl XRead {
-    /// Writes the reply when any stream has entries after its ID. With `bell`, every
-    /// stream found empty gets the bell registered under its lock. `one` limits the
-    /// reply to the first stream with entries, as Redis does for a reader it wakes.
-    fn serve(&mut self, ctx: &mut Ctx<'_>, bell: Option<&Arc<Notify>>, one: bool) -> bool {
-        let db = ctx.server.store.db(ctx.client.db);
-        let now = now_ms();
-        let mut body = BytesMut::new();
-        let mut served = 0usize;
-        let resp2 = ctx.out.protocol() == Protocol::Resp2;
-        for (i, (key, &after)) in self.keys.iter().zip(&self.after).enumerate() {
-            let cell = match bell {
-                Some(bell) => match db.value_or_wait(key, bell, now) {
-                    Some(Value::Stream(cell)) => cell,
-                    None => continue,
-                },
-                None => match lookup(ctx, key) {
-                    Some(cell) => cell,
-                    None => continue,
-                },
-            };
-            let mut state = cell.lock();
-            let has_new = state.stream.last_entry().is_some_and(|e| e.id > after);
-            if has_new && !(one && served > 0) {
-                let Some(start) = after.incr() else { continue };
-                let range = state.stream.range(start, StreamId::MAX, self.count, false);
-                if resp2 {
-                    body.extend_from_slice(b"*2\r\n");
-                }
-                write_bulk(&mut body, key);
-                write_array_len(&mut body, range.clone().count());
-                for entry in range {
-                    entry.write_resp(&mut body);
-                }
-                served += 1;
-            } else if !has_new {
-                if let Some(bell) = bell {
-                    let still = self.registered[i].as_ref().is_some_and(|(w, generation)| {
-                        std::ptr::eq(w.as_ptr(), Arc::as_ptr(&cell))
-                            && state.is_registered(*generation)
-                    });
-                    if !still {
-                        let generation = state.register(bell);
-                        self.registered[i] = Some((Arc::downgrade(&cell), generation));
-                    }
+    /// [`serve`] with the bell registered on every stream found empty.
+    fn serve(&mut self, ctx: &mut Ctx<'_>, bell: &Arc<Notify>, one: bool) -> bool {
+        let wait = Some((bell, &mut self.registered[..]));
+        serve(ctx, &self.keys, &self.after, self.count, wait, one)
+    }
+}
+
+/// Writes the reply when any stream has entries after its ID, straight into the
+/// output buffer. With `wait`, every stream found empty gets the bell registered
+/// under its lock. `one` limits the reply to the first stream with entries, as
+/// Redis does for a reader it wakes.
+fn serve(
+    ctx: &mut Ctx<'_>,
+    keys: &[Bytes],
+    after: &[StreamId],
+    count: Option<usize>,
+    mut wait: Option<(&Arc<Notify>, &mut Registered)>,
+    one: bool,
+) -> bool {
+    let db = ctx.server.store.db(ctx.client.db);
+    let now = now_ms();
+    let resp2 = ctx.out.protocol() == Protocol::Resp2;
+    // The reply's header counts the streams served, known only at the end. With
+    // one key (the usual case) it can only be 1, so it is written first and
+    // dropped if nothing is served; otherwise it is spliced in front at the end.
+    let mark = ctx.out.len();
+    let single = keys.len() == 1;
+    if single {
+        if resp2 {
+            ctx.out.array(1);
+        } else {
+            ctx.out.map(1);
+        }
+    }
+    let mut served = 0usize;
+    for (i, (key, &after)) in keys.iter().zip(after).enumerate() {
+        let cell = match &wait {
+            Some((bell, _)) => match db.value_or_wait(key, bell, now) {
+                Some(Value::Stream(cell)) => cell,
+                None => continue,
+            },
+            None => match lookup(ctx, key) {
+                Some(cell) => cell,
+                None => continue,
+            },
+        };
+        let mut state = cell.lock();
+        let has_new = state.stream.last_entry().is_some_and(|e| e.id > after);
+        if has_new && !(one && served > 0) {
+            let Some(start) = after.incr() else { continue };
+            let range = state.stream.range(start, StreamId::MAX, count, false);
+            let buf = ctx.out.buffer_mut();
+            if resp2 {
+                buf.extend_from_slice(b"*2\r\n");
+            }
+            write_bulk(buf, key);
+            write_entries(buf, range);
+            served += 1;
+        } else if !has_new {
+            if let Some((bell, registered)) = wait.as_mut() {
+                let still = registered[i].as_ref().is_some_and(|(w, generation)| {
+                    std::ptr::eq(w.as_ptr(), Arc::as_ptr(&cell)) && state.is_registered(*generation)
+                });
+                if !still {
+                    let generation = state.register(bell);
+                    registered[i] = Some((Arc::downgrade(&cell), generation));
                 }
             }
         }
-        if served == 0 {
-            return false;
-        }
-        if resp2 {
-            ctx.out.array(served);
-        } else {
-            ctx.out.map(served);
-        }
-        ctx.out.raw(&body);
-        true
     }
+    if served == 0 {
+        ctx.out.truncate(mark);
+        return false;
+    }
+    if !single {
+        // RESP2: an array of [key, entries] pairs; RESP3: a map.
+        let mut num = itoa::Buffer::new();
+        let digits = num.format(served).as_bytes();
+        let mut header = SmallVec::<[u8; 24]>::new();
+        header.push(if resp2 { b'*' } else { b'%' });
+        header.extend_from_slice(digits);
+        header.extend_from_slice(b"\r\n");
+        splice_front(ctx.out.buffer_mut(), mark, &header);
+    }
+    true
+}
+
+/// Inserts `header` at `at`, before the bytes written since.
+fn splice_front(buf: &mut BytesMut, at: usize, header: &[u8]) {
+    let end = buf.len();
+    buf.extend_from_slice(header);
+    buf.copy_within(at..end, at + header.len());
+    buf[at..at + header.len()].copy_from_slice(header);
 }
 
 impl BlockingOp for XRead {
     fn attempt(&mut self, ctx: &mut Ctx<'_>, bell: &Arc<Notify>) -> Result<bool, CommandError> {
-        Ok(self.serve(ctx, Some(bell), true))
+        Ok(self.serve(ctx, bell, true))
     }
 
     fn timed_out(&mut self, ctx: &mut Ctx<'_>) {
@@ -209,18 +254,10 @@ impl BlockingOp for XRead {
 }
 
 fn write_bulk(buf: &mut BytesMut, data: &[u8]) {
-    write_header(buf, b'$', data.len());
-    buf.extend_from_slice(data);
-    buf.extend_from_slice(b"\r\n");
-}
-
-fn write_array_len(buf: &mut BytesMut, n: usize) {
-    write_header(buf, b'*', n);
-}
-
-fn write_header(buf: &mut BytesMut, kind: u8, n: usize) {
     let mut num = itoa::Buffer::new();
-    buf.extend_from_slice(&[kind]);
-    buf.extend_from_slice(num.format(n).as_bytes());
+    buf.extend_from_slice(b"$");
+    buf.extend_from_slice(num.format(data.len()).as_bytes());
+    buf.extend_from_slice(b"\r\n");
+    buf.extend_from_slice(data);
     buf.extend_from_slice(b"\r\n");
 }

@@ -195,6 +195,7 @@ fn run(limits: NodeLimits, capacity: usize, acts: Vec<Act>) {
                     inside.take(count.unwrap_or(usize::MAX)).cloned().collect()
                 };
                 assert_eq!(got, want);
+                assert_eq!(s.range(start, end, count, rev).len(), want.len());
             }
             Act::Capacity(c) => {
                 cap = c;

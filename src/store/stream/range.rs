@@ -56,6 +56,67 @@ impl Stream {
     }
 }
 
+impl Range<'_> {
+    /// How many entries the iteration yields from here, counted per node (live
+    /// entries of a node are contiguous in its storage) rather than walked, so an
+    /// array header can be written before the entries.
+    pub fn len(&self) -> usize {
+        if self.remaining == 0 {
+            return 0;
+        }
+        let nodes = &self.stream.nodes;
+        let mut total = 0usize;
+        if self.rev {
+            let stop = self.stream.node_at_or_before(self.start).unwrap_or(0);
+            for n in (stop..=self.node.min(nodes.len().saturating_sub(1))).rev() {
+                let node = &nodes[n];
+                let hi = if n == self.node {
+                    self.pos
+                } else {
+                    node.live().end
+                };
+                let lo = if n == stop {
+                    node.lower_bound(self.start)
+                } else {
+                    node.live().start
+                };
+                total += hi.saturating_sub(lo);
+                if total >= self.remaining {
+                    break;
+                }
+            }
+        } else {
+            let Some(stop) = self.stream.node_at_or_before(self.end) else {
+                return 0;
+            };
+            let last = stop.min(nodes.len().saturating_sub(1));
+            let span = nodes.iter().enumerate().take(last + 1).skip(self.node);
+            for (n, node) in span {
+                let lo = if n == self.node {
+                    self.pos.max(node.live().start)
+                } else {
+                    node.live().start
+                };
+                let hi = if n == stop {
+                    node.upper_bound(self.end)
+                } else {
+                    node.live().end
+                };
+                total += hi.saturating_sub(lo);
+                if total >= self.remaining {
+                    break;
+                }
+            }
+        }
+        total.min(self.remaining)
+    }
+
+    /// True when the iteration yields nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 impl<'a> Iterator for Range<'a> {
     type Item = EntryRef<'a>;
 
