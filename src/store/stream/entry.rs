@@ -1,17 +1,22 @@
 //! How an entry's fields are stored, and [`EntryRef`], the read view of one entry.
 //!
-//! Fields and values are kept pre-encoded as RESP, so a reply is mostly byte
-//! copies. An entry whose field names equal its node's master fields (Redis's
-//! `SAMEFIELDS` flag) stores only its values, each as a RESP bulk string without
-//! its final CRLF (`$len\r\nvalue`, the CRLF is written back in replies: two
-//! bytes saved per value). Any other entry stores its whole field array as
-//! RESP: `*2N\r\n$len\r\nfield\r\n$len\r\nvalue\r\n...`. The first byte (`$`
-//! or `*`) tells the two apart.
+//! Replies are mostly byte copies of what is stored. An entry whose field names
+//! equal its node's master fields (Redis's `SAMEFIELDS` flag) stores only its
+//! values, each behind a compact length prefix (see [`super::varlen`]: one byte
+//! for a value under 240 bytes); replies copy the field names from the master,
+//! which keeps them as RESP, and put a RESP header from a table in front of each
+//! value. Any other entry stores the byte `0xFF`, which no length prefix starts
+//! with, then its whole field array as RESP:
+//! `*2N\r\n$len\r\nfield\r\n$len\r\nvalue\r\n...`.
+
+use std::cell::RefCell;
+use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use smallvec::SmallVec;
 
 use super::id::MAX_BULK_ID_LEN;
+use super::varlen::{self, NOT_A_LENGTH};
 use super::StreamId;
 
 /// Bytes of the RESP bulk encoding of an `n`-byte string.
@@ -58,16 +63,6 @@ fn split_header(data: &[u8], tag: u8) -> Option<(usize, &[u8])> {
     None
 }
 
-/// Splits one stored value (`$len\r\nvalue`, no final CRLF) off `data`: returns
-/// (its stored bytes, its payload, the rest).
-fn split_value(data: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
-    let (n, after) = split_header(data, b'$')?;
-    let payload = after.get(..n)?;
-    let rest = after.get(n..)?;
-    let whole = data.get(..data.len() - rest.len())?;
-    Some((whole, payload, rest))
-}
-
 /// Splits one whole bulk string off `data`: returns (its encoded bytes, its
 /// payload, the rest).
 fn split_bulk(data: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
@@ -82,8 +77,11 @@ fn split_bulk(data: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
 /// fields (and, through an `Arc`, by consecutive nodes with the same fields).
 #[derive(Debug)]
 pub(crate) struct Master {
-    /// Field names as concatenated RESP bulk strings.
+    /// The array header of an entry with these fields (`*2N\r\n`), then the field
+    /// names as concatenated RESP bulk strings.
     resp: Box<[u8]>,
+    /// Length of the array header at the front of `resp`.
+    header: u8,
     /// End offset in `resp` of each field's bulk string.
     ends: SmallVec<[u32; 4]>,
 }
@@ -92,17 +90,41 @@ impl Master {
     /// The master fields of an entry given as `f1 v1 f2 v2 ...`.
     pub(crate) fn new(fields: &[Bytes]) -> Self {
         let names = fields.iter().step_by(2);
-        let size: usize = names.clone().map(|f| bulk_len(f.len())).sum();
+        let pairs = fields.len() / 2;
+        let header_len = 3 + decimal_len(2 * pairs);
+        let size: usize = header_len + names.clone().map(|f| bulk_len(f.len())).sum::<usize>();
         let mut resp = Vec::with_capacity(size);
-        let mut ends = SmallVec::with_capacity(fields.len() / 2);
+        resp.push(b'*');
+        resp.extend_from_slice(itoa::Buffer::new().format(2 * pairs).as_bytes());
+        resp.extend_from_slice(b"\r\n");
+        let mut ends = SmallVec::with_capacity(pairs);
         for f in names {
             push_bulk(&mut resp, f);
             ends.push(resp.len() as u32);
         }
         Master {
             resp: resp.into_boxed_slice(),
+            header: header_len as u8,
             ends,
         }
+    }
+
+    /// The master fields of an entry given as `f1 v1 f2 v2 ...`, shared with other
+    /// streams: the applications of one broker append events of a few shapes, so
+    /// each thread keeps the last master it made and hands it out again while the
+    /// field names match. Each stream still counts the master's bytes as its own.
+    pub(crate) fn shared(fields: &[Bytes]) -> Arc<Master> {
+        LAST_MASTER.with(|last| {
+            let mut last = last.borrow_mut();
+            match &*last {
+                Some(m) if m.matches(fields) => Arc::clone(m),
+                _ => {
+                    let m = Arc::new(Master::new(fields));
+                    *last = Some(Arc::clone(&m));
+                    m
+                }
+            }
+        })
     }
 
     /// Number of fields.
@@ -110,9 +132,18 @@ impl Master {
         self.ends.len()
     }
 
+    /// The array header of an entry with these fields: `*2N\r\n`.
+    fn array_header(&self) -> &[u8] {
+        &self.resp[..usize::from(self.header)]
+    }
+
     /// The RESP bulk string of field `i`.
     fn bulk(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        let start = if i == 0 {
+            usize::from(self.header)
+        } else {
+            self.ends[i - 1] as usize
+        };
         &self.resp[start..self.ends[i] as usize]
     }
 
@@ -151,11 +182,11 @@ pub(crate) fn encoded_len(fields: &[Bytes], same: bool) -> usize {
             .iter()
             .skip(1)
             .step_by(2)
-            .map(|v| bulk_len(v.len()) - 2)
+            .map(|v| varlen::prefix_len(v.len()) + v.len())
             .sum()
     } else {
         let body: usize = fields.iter().map(|f| bulk_len(f.len())).sum();
-        3 + decimal_len(fields.len()) + body
+        1 + 3 + decimal_len(fields.len()) + body
     }
 }
 
@@ -163,12 +194,11 @@ pub(crate) fn encoded_len(fields: &[Bytes], same: bool) -> usize {
 pub(crate) fn encode(out: &mut Vec<u8>, fields: &[Bytes], same: bool) {
     if same {
         for v in fields.iter().skip(1).step_by(2) {
-            out.push(b'$');
-            out.extend_from_slice(itoa::Buffer::new().format(v.len()).as_bytes());
-            out.extend_from_slice(b"\r\n");
+            varlen::push_prefix(out, v.len());
             out.extend_from_slice(v);
         }
     } else {
+        out.push(NOT_A_LENGTH);
         out.push(b'*');
         out.extend_from_slice(itoa::Buffer::new().format(fields.len()).as_bytes());
         out.extend_from_slice(b"\r\n");
@@ -176,6 +206,11 @@ pub(crate) fn encode(out: &mut Vec<u8>, fields: &[Bytes], same: bool) {
             push_bulk(out, f);
         }
     }
+}
+
+thread_local! {
+    /// The master fields [`Master::shared`] made last on this thread.
+    static LAST_MASTER: RefCell<Option<Arc<Master>>> = const { RefCell::new(None) };
 }
 
 /// A read-only view of one live entry.
@@ -206,7 +241,12 @@ impl<'a> EntryRef<'a> {
 
     /// Whether the entry shares its node's master field names.
     fn same_fields(&self) -> bool {
-        self.data.first() == Some(&b'$')
+        self.data.first() != Some(&NOT_A_LENGTH)
+    }
+
+    /// An entry with its own field names: its RESP field array.
+    fn own_resp(&self) -> &'a [u8] {
+        self.data.get(1..).unwrap_or_default()
     }
 
     /// Number of field/value pairs.
@@ -214,7 +254,7 @@ impl<'a> EntryRef<'a> {
         if self.same_fields() {
             self.master.len()
         } else {
-            split_header(self.data, b'*').map_or(0, |(n, _)| n / 2)
+            split_header(self.own_resp(), b'*').map_or(0, |(n, _)| n / 2)
         }
     }
 
@@ -230,7 +270,7 @@ impl<'a> EntryRef<'a> {
             Fields {
                 master: None,
                 index: 0,
-                data: split_header(self.data, b'*').map_or(&[][..], |(_, rest)| rest),
+                data: split_header(self.own_resp(), b'*').map_or(&[][..], |(_, rest)| rest),
             }
         }
     }
@@ -255,25 +295,24 @@ impl<'a> EntryRef<'a> {
     /// Appends `prefix` then the field array, reserving once.
     fn write_with_prefix(&self, out: &mut BytesMut, prefix: &[u8]) {
         if !self.same_fields() {
-            out.reserve(prefix.len() + self.data.len());
+            let resp = self.own_resp();
+            out.reserve(prefix.len() + resp.len());
             out.put_slice(prefix);
-            out.put_slice(self.data);
+            out.put_slice(resp);
             return;
         }
         let n = self.master.len();
-        out.reserve(prefix.len() + 24 + self.master.resp.len() + self.data.len() + 2 * n);
+        // Each value's stored prefix is at least one byte; its header at most 13.
+        out.reserve(prefix.len() + 24 + self.master.resp.len() + self.data.len() + 16 * n);
         out.put_slice(prefix);
-        let mut header = itoa::Buffer::new();
-        let header = header.format(2 * n).as_bytes();
-        out.put_u8(b'*');
-        out.put_slice(header);
-        out.put_slice(b"\r\n");
+        out.put_slice(self.master.array_header());
         let mut values = self.data;
         for i in 0..n {
             out.put_slice(self.master.bulk(i));
-            match split_value(values) {
-                Some((whole, _, rest)) => {
-                    out.put_slice(whole);
+            match varlen::split_value(values) {
+                Some((value, rest)) => {
+                    varlen::with_bulk_header(value.len(), |h| out.put_slice(h));
+                    out.put_slice(value);
                     values = rest;
                 }
                 // Unreachable for data this module encoded; keep the reply well formed.
@@ -309,9 +348,9 @@ impl<'a> Iterator for Fields<'a> {
                 f
             }
         };
-        let (_, value, rest) = match self.master {
-            Some(_) => split_value(self.data)?,
-            None => split_bulk(self.data)?,
+        let (value, rest) = match self.master {
+            Some(_) => varlen::split_value(self.data)?,
+            None => split_bulk(self.data).map(|(_, value, rest)| (value, rest))?,
         };
         self.data = rest;
         self.index += 1;
@@ -340,7 +379,7 @@ mod tests {
         let mut data = Vec::new();
         encode(&mut data, &fields, true);
         assert_eq!(data.len(), encoded_len(&fields, true));
-        assert_eq!(&data[..], b"$4\r\nuser$5\r\nhello");
+        assert_eq!(&data[..], b"\x04user\x05hello");
         let e = EntryRef::new(StreamId::new(1, 2), &master, &data);
         assert_eq!(e.field_count(), 2);
         let pairs: Vec<_> = e.fields().collect();
