@@ -179,6 +179,10 @@ impl Meta {
         loop {
             let pushed = each!(&mut self.0, v => match Slot::make(id, end, base) {
                 Some(slot) => {
+                    if v.capacity() == 0 {
+                        // As node data: room for a few entries from the start.
+                        v.reserve_exact(4);
+                    }
                     grow(v, 1);
                     v.push(slot);
                     true

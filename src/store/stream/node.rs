@@ -55,6 +55,12 @@ fn master_lp_size(fields: &[Bytes]) -> u64 {
 /// `stream-node-max-bytes`).
 const PREDICT_MAX_BYTES: usize = 8192;
 
+/// The first allocation of a node's data: about five events of 100 bytes.
+const FIRST_DATA_BYTES: usize = 512;
+
+/// From this size on, a node's data grows by entries rather than by a quarter.
+const GROW_BY_ENTRY_FROM: usize = 2048;
+
 /// One node (see the module docs).
 #[derive(Debug)]
 pub(crate) struct Node {
@@ -92,7 +98,7 @@ impl Node {
             // node's; close() gives back what is left unused. Nodes of outsized
             // entries predict nothing: the next entry may be small.
             Some(prev) if prev.data.len() <= PREDICT_MAX_BYTES => (
-                Vec::with_capacity(prev.data.len() + prev.data.len() / 16),
+                Vec::with_capacity(prev.data.len() + prev.data.len() / 64),
                 Meta::with_capacity(prev.meta.len() + prev.meta.len() / 16),
             ),
             _ => (Vec::new(), Meta::default()),
@@ -140,7 +146,21 @@ impl Node {
     fn push_entry(&mut self, id: StreamId, fields: &[Bytes], same: bool) {
         self.lp_rest += entry_lp_size(self.master_id, id, fields, same);
         let len = entry::encoded_len(fields, same);
-        grow(&mut self.data, len);
+        if self.data.len() + len > self.data.capacity() {
+            if self.data.capacity() == 0 {
+                // Room for a few events from the start: growing one event at a
+                // time would leave a trail of freed blocks, too small for the
+                // next stream's growth, in the heap.
+                self.data.reserve_exact(len.max(FIRST_DATA_BYTES));
+            } else if self.data.len() >= GROW_BY_ENTRY_FROM {
+                // A node this large is near its end: room for this entry and one
+                // more, rather than a quarter more that close() would hand back
+                // as a hole.
+                self.data.reserve_exact(2 * len);
+            } else {
+                grow(&mut self.data, len);
+            }
+        }
         entry::encode(&mut self.data, fields, same);
         self.meta.push(id, self.data.len(), self.master_id);
         self.last_appended = id;
