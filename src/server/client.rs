@@ -129,9 +129,21 @@ pub struct ClientRegistry {
     clients: Mutex<BTreeMap<u64, Arc<ClientHandle>>>,
     next_id: AtomicU64,
     blocked: AtomicUsize,
+    /// The server's shutdown token: each client's `kill` is a child of it.
+    shutdown: CancellationToken,
 }
 
 impl ClientRegistry {
+    /// A registry whose clients are all killed when `shutdown` is cancelled, so a
+    /// connection watches its own token only (a shared token's lock, taken by
+    /// every connection at every wait, is contended).
+    pub fn new(shutdown: CancellationToken) -> Self {
+        ClientRegistry {
+            shutdown,
+            ..Self::default()
+        }
+    }
+
     /// Registers a new connection and returns its handle.
     pub fn register(&self, addr: SocketAddr, laddr: SocketAddr) -> Arc<ClientHandle> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
@@ -151,7 +163,7 @@ impl ClientRegistry {
             blocked: AtomicBool::new(false),
             qbuf: AtomicUsize::new(0),
             omem: AtomicUsize::new(0),
-            kill: CancellationToken::new(),
+            kill: self.shutdown.child_token(),
             unblock: Mutex::new(None),
             unblock_bell: tokio::sync::Notify::new(),
         });

@@ -152,8 +152,8 @@ where
         };
         tokio::select! {
             biased;
+            // `kill` is a child of the server's shutdown token: one token to watch.
             _ = client.handle.kill.cancelled() => break,
-            _ = state.shutdown.cancelled() => break,
             read = stream.read_buf(&mut inbuf) => match read {
                 Ok(0) => break,
                 Ok(n) => {
@@ -238,7 +238,6 @@ where
         tokio::select! {
             biased;
             _ = client.handle.kill.cancelled() => break false,
-            _ = state.shutdown.cancelled() => break false,
             _ = client.handle.unblock_bell.notified() => {
                 let how = client.handle.unblock.lock().take();
                 let mut ctx = Ctx { server: state, client: &mut *client, out: &mut *out };

@@ -72,12 +72,13 @@ impl ServerState {
             .map(|i| format!("{:016x}", seed.hash_one(i)))
             .collect::<String>()[..40]
             .to_string();
+        let shutdown = CancellationToken::new();
         ServerState {
             store,
             config: RwLock::new(config),
-            clients: ClientRegistry::default(),
+            clients: ClientRegistry::new(shutdown.clone()),
             stats: Stats::new(crate::commands::all_specs()),
-            shutdown: CancellationToken::new(),
+            shutdown,
             started: Instant::now(),
             started_unix,
             run_id,
