@@ -32,11 +32,11 @@ pub(crate) fn parse_block_timeout(arg: &[u8]) -> Result<Option<Duration>, Comman
 /// A blocked XREAD: each stream with the ID it reads after.
 #[derive(Debug)]
 struct XRead {
-    keys: Vec<Bytes>,
+    keys: SmallVec<[Bytes; 1]>,
     after: SmallVec<[StreamId; 4]>,
     count: Option<usize>,
     /// See [`Registered`].
-    registered: Vec<Option<(Weak<StreamCell>, u64)>>,
+    registered: SmallVec<[Option<(Weak<StreamCell>, u64)>; 1]>,
 }
 
 /// The ID `$` and `+` stand for, resolved once when the command arrives.
@@ -111,24 +111,24 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     }
     // COUNT 0 means no limit, as in Redis.
     let count = count.filter(|&c| c > 0);
-    if serve(ctx, keys, &after, count, None, false) {
-        return Ok(Flow::Continue);
-    }
     match block {
         None => {
-            ctx.out.null_array();
+            if !serve(ctx, keys, &after, count, None, false) {
+                ctx.out.null_array();
+            }
             Ok(Flow::Continue)
         }
         Some(timeout) => {
             let mut op = XRead {
-                keys: keys.to_vec(),
+                keys: keys.iter().cloned().collect(),
                 after,
                 count,
-                registered: vec![None; n],
+                registered: std::iter::repeat_with(|| None).take(n).collect(),
             };
-            // Register before parking: an append from now on rings the bell. The
-            // bell lives as long as this operation, so registrations it leaves
-            // behind on other streams die with it.
+            // One look that serves or registers: each stream found empty gets the
+            // bell under its lock, so an append from then on rings it. The bell
+            // lives as long as this operation, so registrations it leaves behind
+            // (on streams found empty when another had entries) die with it.
             let bell = Arc::new(Notify::new());
             if op.serve(ctx, &bell, false) {
                 return Ok(Flow::Continue);
@@ -184,13 +184,13 @@ fn serve(
     }
     let mut served = 0usize;
     for (i, (key, &after)) in keys.iter().zip(after).enumerate() {
-        let cell = match &wait {
-            Some((bell, _)) => match db.value_or_wait(key, bell, now) {
+        // The lookup applies expiry and max age; a key that does not exist has
+        // the bell registered for its creation (or is found created since).
+        let cell = match (lookup(ctx, key), &wait) {
+            (Some(cell), _) => cell,
+            (None, None) => continue,
+            (None, Some((bell, _))) => match db.value_or_wait(key, bell, now) {
                 Some(Value::Stream(cell)) => cell,
-                None => continue,
-            },
-            None => match lookup(ctx, key) {
-                Some(cell) => cell,
                 None => continue,
             },
         };
