@@ -36,7 +36,7 @@ struct XRead {
     after: SmallVec<[StreamId; 4]>,
     count: Option<usize>,
     /// See [`Registered`].
-    registered: SmallVec<[Option<(Weak<StreamCell>, u64)>; 1]>,
+    registered: SmallVec<[Registration; 1]>,
 }
 
 /// The ID `$` and `+` stand for, resolved once when the command arrives.
@@ -142,10 +142,12 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     }
 }
 
-/// Registrations of a blocked reader: per key, the stream its bell is registered
-/// with and the registration's generation, so a spurious wake does not register
-/// twice.
-type Registered = [Option<(Weak<StreamCell>, u64)>];
+/// Where a blocked reader's bell is registered for one key: the stream and the
+/// registration's generation, so a spurious wake does not register twice.
+type Registration = Option<(Weak<StreamCell>, u64)>;
+
+/// Registrations of a blocked reader, one per key.
+type Registered = [Registration];
 
 impl XRead {
     /// [`serve`] with the bell registered on every stream found empty.
