@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Draws ringbus / Redis ratios per workload as an SVG bar chart (stdlib only).
 
-    python3 benches/load/chart.py [target/load/latest.json] [benches/load/chart.svg]
+    python3 benches/load/chart.py [RESULTS.json] [OUT.svg]
+
+RESULTS.json defaults to benches/load/results/latest.json (the published run),
+else target/load/latest.json; OUT.svg to benches/load/chart.svg.
 
 Two panels: throughput (ringbus / Redis requests per second, higher is better) and
 cost (CPU per request, memory per event, fan-out latency: lower is better). Each bar
@@ -31,15 +34,18 @@ def panel(title, rows, y, scale_max):
         ratio = r["ratio"]
         w = plot_w * min(ratio, scale_max) / scale_max
         color = GREEN if r["met"] else RED if r["met"] is False else GREY
+        label = r["figure"].replace(": requests/s", "")
         out.append('<text x="%d" y="%d" text-anchor="end">%s</text>'
-                   % (x0 - 8, y + BAR_H - 4, escape(r["figure"])))
+                   % (x0 - 8, y + BAR_H - 4, escape(label)))
         out.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>'
                    % (x0, y, w, BAR_H, color))
-        out.append('<text x="%.1f" y="%d">%.2f</text>' % (x0 + w + 4, y + BAR_H - 4, ratio))
+        tx = None
         if r["target"] is not None:
             tx = x0 + plot_w * min(r["target"], scale_max) / scale_max
             out.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="black" '
                        'stroke-width="3"/>' % (tx, y - 2, tx, y + BAR_H + 2))
+        text_x = max(x0 + w, tx if tx is not None else 0) + 6
+        out.append('<text x="%.1f" y="%d">%.2f</text>' % (text_x, y + BAR_H - 4, ratio))
         y += BAR_H + GAP
     one = x0 + plot_w / scale_max
     out.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-dasharray="4 3"/>'
@@ -54,9 +60,10 @@ def render(result):
     throughput = [r for r in rows if r["unit"] == "rps"]
     cost = [r for r in rows if r["unit"] != "rps" and r["target"] is not None]
     info = result["machine"]
-    elems = ['<text x="%d" y="%d" font-size="15" font-weight="bold">ringbus / Redis %s, '
-             'medians of %d round(s)</text>' % (PAD, PAD + 4, escape(info["redis"].split(" sha")[0]),
-                                                info["rounds"]),
+    version = info["redis"].split("v=")[-1].split(" ")[0]
+    elems = ['<text x="%d" y="%d" font-size="15" font-weight="bold">ringbus ÷ redis-server %s, '
+             'same run, medians of %d round(s)</text>' % (PAD, PAD + 4, escape(version),
+                                                          info["rounds"]),
              '<text x="%d" y="%d" fill="%s">%s x %s, kernel %s, %s</text>'
              % (PAD, PAD + 22, GREY, info["nproc"], escape(info["cpu"]), escape(info["kernel"]),
                 escape(info["date"]))]
@@ -67,13 +74,20 @@ def render(result):
             scale = max(2.0, max(r["ratio"] for r in subset) * 1.05)
             part, y = panel(title, subset, y, scale)
             elems += part
+    elems.append('<text x="%d" y="%d" fill="%s">bars: ringbus ÷ Redis (medians); green: '
+                 'target met, red: missed; black tick: target; dashed line: parity</text>'
+                 % (PAD, y, GREY))
+    y += 14
     return ('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
             'font-family="sans-serif" font-size="12">\n<rect width="100%%" height="100%%" '
             'fill="white"/>\n%s\n</svg>\n' % (WIDTH, y, "\n".join(elems)))
 
 
 def main():
-    src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(REPO, "target", "load", "latest.json")
+    default = os.path.join(REPO, "benches", "load", "results", "latest.json")
+    if not os.path.exists(default):
+        default = os.path.join(REPO, "target", "load", "latest.json")
+    src = sys.argv[1] if len(sys.argv) > 1 else default
     dst = sys.argv[2] if len(sys.argv) > 2 else os.path.join(REPO, "benches", "load", "chart.svg")
     with open(src) as f:
         result = json.load(f)

@@ -38,7 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import memory  # noqa: E402
 import report  # noqa: E402
 from resp import Client, cpu_seconds, encode, free_port, wait_ready  # noqa: E402
-from workloads import FANOUT, READ_ENTRIES, READ_KEY, WORKLOADS, read_entries  # noqa: E402
+from workloads import FANOUTS, READ_ENTRIES, READ_KEY, WORKLOADS, read_entries  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SERVERS = ["ringbus", "redis"]
@@ -163,16 +163,16 @@ def run_workload(server, w, scale):
     }
 
 
-def run_fanout(server, probe, quick):
+def run_fanout(server, probe, fanout, quick):
     argv = [probe, "--port", str(server.port), "--pid", str(server.pid),
-            "--clients", str(FANOUT["clients"]), "--events",
-            str(FANOUT["events"] // (4 if quick else 1)),
-            "--interval-ms", str(FANOUT["interval_ms"]), "--key", FANOUT["key"]]
+            "--clients", str(fanout["clients"]), "--events",
+            str(fanout["events"] // (4 if quick else 1)),
+            "--interval-ms", str(fanout["interval_ms"]), "--key", fanout["key"]]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     if out.returncode != 0:
         raise RuntimeError("fanout probe against %s failed: %s" % (server.kind, out.stderr))
     result = json.loads(out.stdout)
-    result.update(workload="fanout", server=server.kind)
+    result.update(workload=fanout["name"], server=server.kind)
     return result
 
 
@@ -230,11 +230,13 @@ def main():
                     help="a tenth of the requests, one round: checks the harness")
     ap.add_argument("--only", default="", help="regex on workload names "
                     "(xadd_p16 xadd_p1 xadd_10k_p16 xrange_100 xrevrange_10 xread_10 "
-                    "catchup_1000 fanout mem_full mem_small)")
+                    "catchup_1000 fanout fanout_20ms mem_full mem_small)")
     ap.add_argument("--servers", default="ringbus,redis")
     ap.add_argument("--ringbus-bin", help="use this ringbus binary (skips its build)")
     ap.add_argument("--skip-build", action="store_true")
-    ap.add_argument("--out", default=os.path.join(REPO, "target", "load"))
+    ap.add_argument("--out", default=os.path.join(REPO, "target", "load"),
+                    help="where latest.json and latest.md go (a dated copy of the JSON "
+                    "is kept in target/load/history)")
     args = ap.parse_args()
     if args.quick and "RINGBUS_LOAD_ROUNDS" not in os.environ and "--rounds" not in sys.argv:
         args.rounds = 1
@@ -262,14 +264,14 @@ def main():
             running[kind] = Server(kind, ringbus_bin, workdir)
             prefill(running[kind])
         selected = [w for w in WORKLOADS if only.search(w["name"])]
-        do_fanout = bool(only.search("fanout"))
+        selected += [f for f in FANOUTS if only.search(f["name"])]
         for r in range(args.rounds):
-            for i, w in enumerate(selected + ([None] if do_fanout else [])):
+            for i, w in enumerate(selected):
                 order = servers if (r + i) % 2 == 0 else servers[::-1]
                 for kind in order:
                     srv = running[kind]
-                    if w is None:
-                        s = run_fanout(srv, probe, args.quick)
+                    if "interval_ms" in w:
+                        s = run_fanout(srv, probe, w, args.quick)
                         line = "delivered %d/%d p99 %.1f ms cpu %.2f us/delivery" % (
                             s["delivered"], s["expected"], s["p99_us"] / 1000,
                             s["cpu_per_delivery_us"] or 0)
@@ -306,10 +308,13 @@ def main():
     result = {"machine": info, "samples": samples, "medians": medians(samples)}
     result["table"] = report.rows(result["medians"])
     os.makedirs(args.out, exist_ok=True)
+    history = os.path.join(REPO, "target", "load", "history")
+    os.makedirs(history, exist_ok=True)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     md = report.markdown(result)
-    for name in ("results-%s.json" % stamp, "latest.json"):
-        with open(os.path.join(args.out, name), "w") as f:
+    for path in (os.path.join(history, "results-%s.json" % stamp),
+                 os.path.join(args.out, "latest.json")):
+        with open(path, "w") as f:
             json.dump(result, f, indent=1)
     with open(os.path.join(args.out, "latest.md"), "w") as f:
         f.write(md)

@@ -1,6 +1,6 @@
 """Turns the medians of a load comparison into target rows and a markdown report."""
 
-from workloads import FANOUT, MEMORY, WORKLOADS
+from workloads import FANOUTS, MEMORY, WORKLOADS
 
 
 def _ratio(a, b):
@@ -36,18 +36,20 @@ def rows(medians):
                         t.get("rps"), True))
         out.append(_row("%s: CPU per request" % w["title"], "us", rb["cpu_us_per_req"],
                         rd["cpu_us_per_req"], t.get("cpu"), False))
-    m = medians.get("fanout")
-    if m and "ringbus" in m and "redis" in m:
-        rb, rd, t = m["ringbus"], m["redis"], FANOUT["targets"]
-        out.append(_row("Fan-out: CPU per delivery", "us", rb.get("cpu_per_delivery_us"),
-                        rd.get("cpu_per_delivery_us"), t["cpu"], False))
-        out.append(_row("Fan-out: p99 append-to-delivery", "us", rb["p99_us"],
-                        rd["p99_us"], t["p99"], False))
-        out.append(_row("Fan-out: p50 append-to-delivery", "us", rb["p50_us"],
+    for f in FANOUTS:
+        m = medians.get(f["name"])
+        if not m or "ringbus" not in m or "redis" not in m:
+            continue
+        rb, rd, t, title = m["ringbus"], m["redis"], f["targets"], f["title"]
+        out.append(_row("%s: CPU per delivery" % title, "us", rb.get("cpu_per_delivery_us"),
+                        rd.get("cpu_per_delivery_us"), t.get("cpu"), False))
+        out.append(_row("%s: p99 append-to-delivery" % title, "us", rb["p99_us"],
+                        rd["p99_us"], t.get("p99"), False))
+        out.append(_row("%s: p50 append-to-delivery" % title, "us", rb["p50_us"],
                         rd["p50_us"], None, False))
-        row = _row("Fan-out: deliveries (of %d)" % rb["expected"], "n", rb["delivered"],
+        row = _row("%s: deliveries (of %d)" % (title, rb["expected"]), "n", rb["delivered"],
                    rd["delivered"], None, True)
-        row["met"] = rb["delivered"] == rb["expected"]
+        row["met"] = rb["delivered"] == rb["expected"] and rd["delivered"] == rd["expected"]
         out.append(row)
     for s in MEMORY:
         m = medians.get(s["name"])
@@ -91,14 +93,15 @@ def markdown(result):
                 lines.append("| %s | %s | %s | %.3f | %.3f | %.3f |" % (
                     w["title"], srv, _fmt(m["rps"], "rps"), m["p50_ms"], m["p99_ms"],
                     m["cpu_us_per_req"]))
-    for srv in ("ringbus", "redis"):
-        m = med.get("fanout", {}).get(srv)
-        if m:
-            lines.append("| Fan-out %d readers x %d appends | %s | delivered %d/%d | %.2f | "
-                         "%.2f | %s per delivery |" % (
-                             m["clients"], m["events"], srv, m["delivered"], m["expected"],
-                             m["p50_us"] / 1000, m["p99_us"] / 1000,
-                             _fmt(m.get("cpu_per_delivery_us"), "us")))
+    for f in FANOUTS:
+        for srv in ("ringbus", "redis"):
+            m = med.get(f["name"], {}).get(srv)
+            if m:
+                lines.append("| %s: %d readers x %d appends | %s | delivered %d/%d | %.2f | "
+                             "%.2f | %s per delivery |" % (
+                                 f["title"], m["clients"], m["events"], srv, m["delivered"],
+                                 m["expected"], m["p50_us"] / 1000, m["p99_us"] / 1000,
+                                 _fmt(m.get("cpu_per_delivery_us"), "us")))
     lines += ["", "| figure | ringbus | Redis | ratio | target | met |",
               "|---|---:|---:|---:|---:|:---:|"]
     for r in result["table"]:
