@@ -136,7 +136,7 @@ fn handler(name: &str) -> Option<Handler> {
 pub fn resolve(argv: &[Bytes]) -> Result<(&'static CommandSpec, Handler), CommandError> {
     let name = argv.first().ok_or(CommandError::Syntax)?;
     let top = spec_table::lookup(name).ok_or_else(|| CommandError::unknown_command(argv))?;
-    let handler = handler(top.name).ok_or_else(|| CommandError::unknown_command(argv))?;
+    let handler = cached_handler(top).ok_or_else(|| CommandError::unknown_command(argv))?;
     let spec = if !top.subcommands.is_empty() && argv.len() >= 2 {
         top.subcommands
             .iter()
@@ -158,6 +158,25 @@ pub fn resolve(argv: &[Bytes]) -> Result<(&'static CommandSpec, Handler), Comman
         return Err(CommandError::WrongArity(spec.name.to_string()));
     }
     Ok((spec, handler))
+}
+
+thread_local! {
+    /// The last command resolved on this thread and its handler: connections
+    /// mostly send one command over and over, and [`handler`] matches on names.
+    static LAST_HANDLER: std::cell::Cell<Option<(&'static CommandSpec, Handler)>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// [`handler`] for `spec`, remembered for the next request of the same command.
+fn cached_handler(spec: &'static CommandSpec) -> Option<Handler> {
+    LAST_HANDLER.with(|last| match last.get() {
+        Some((s, h)) if std::ptr::eq(s, spec) => Some(h),
+        _ => {
+            let h = handler(spec.name)?;
+            last.set(Some((spec, h)));
+            Some(h)
+        }
+    })
 }
 
 /// Every top-level command in the table, for COMMAND and the table's own tests.

@@ -36,13 +36,15 @@ pub struct Stats {
     /// Error replies sent.
     pub error_replies: AtomicU64,
     errors: Mutex<BTreeMap<String, u64>>,
-    commands: HashMap<&'static str, CommandStat>,
+    /// Looked up for every command: ahash rather than SipHash (the names are ours,
+    /// not a client's, so there is nothing to defend against).
+    commands: HashMap<&'static str, CommandStat, ahash::RandomState>,
 }
 
 impl Stats {
     /// Counters for every command in `specs` (subcommands included), all zero.
     pub fn new(specs: &'static [CommandSpec]) -> Self {
-        let mut commands = HashMap::new();
+        let mut commands = HashMap::with_hasher(ahash::RandomState::new());
         for spec in specs {
             commands.insert(spec.name, CommandStat::default());
             for sub in spec.subcommands {

@@ -36,7 +36,10 @@ impl SessionState {
 
     /// Records an append at `now_ms`.
     pub(crate) fn touch(&self, now_ms: u64) {
-        self.last_append_ms.fetch_max(now_ms, Ordering::Relaxed);
+        // Appends within one millisecond need not write the shared line again.
+        if self.last_append_ms.load(Ordering::Relaxed) < now_ms {
+            self.last_append_ms.fetch_max(now_ms, Ordering::Relaxed);
+        }
     }
 
     fn end(&self) {

@@ -154,14 +154,20 @@ impl Master {
 
     /// Whether `fields` (`f1 v1 ...`) has exactly these field names, in order.
     pub(crate) fn matches(&self, fields: &[Bytes]) -> bool {
-        fields.len() / 2 == self.len()
-            && fields.iter().step_by(2).enumerate().all(|(i, f)| {
-                // The bulk's size is increasing in the payload's length, so equal
-                // sizes mean equal headers: compare the payload bytes only.
-                let bulk = self.bulk(i);
-                bulk.len() == bulk_len(f.len())
-                    && bulk[bulk.len() - 2 - f.len()..bulk.len() - 2] == f[..]
-            })
+        if fields.len() / 2 != self.len() {
+            return false;
+        }
+        let mut start = usize::from(self.header);
+        for (pair, &end) in fields.chunks_exact(2).zip(&self.ends) {
+            // The bulk's size is increasing in the payload's length, so equal sizes
+            // mean equal headers: compare the payload bytes only.
+            let (f, end) = (&pair[0], end as usize);
+            if end - start != bulk_len(f.len()) || self.resp[end - 2 - f.len()..end - 2] != f[..] {
+                return false;
+            }
+            start = end;
+        }
+        true
     }
 
     /// Heap bytes held (the `Arc` allocation included).
