@@ -31,7 +31,7 @@ def panel(title, rows, y, scale_max):
     y += 26
     top = y
     for r in rows:
-        ratio = r["ratio"]
+        ratio = r.get("paired") or r["ratio"]
         w = plot_w * min(ratio, scale_max) / scale_max
         color = GREEN if r["met"] else RED if r["met"] is False else GREY
         label = r["figure"].replace(": requests/s", "")
@@ -74,7 +74,7 @@ def render(result):
             scale = max(2.0, max(r["ratio"] for r in subset) * 1.05)
             part, y = panel(title, subset, y, scale)
             elems += part
-    elems.append('<text x="%d" y="%d" fill="%s">bars: ringbus ÷ Redis (medians); green: '
+    elems.append('<text x="%d" y="%d" fill="%s">bars: ringbus ÷ Redis (median of the paired per-round ratios); green: '
                  'target met, red: missed; black tick: target; dashed line: parity</text>'
                  % (PAD, y, GREY))
     y += 14

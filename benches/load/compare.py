@@ -306,7 +306,7 @@ def main():
     info["loadavg_end"] = os.getloadavg()
 
     result = {"machine": info, "samples": samples, "medians": medians(samples)}
-    result["table"] = report.rows(result["medians"])
+    result["table"] = report.rows(result["medians"], samples)
     os.makedirs(args.out, exist_ok=True)
     history = os.path.join(REPO, "target", "load", "history")
     os.makedirs(history, exist_ok=True)
