@@ -9,7 +9,7 @@ use bytes::Bytes;
 use super::connection::{reply_help, REDIS_VERSION};
 use super::{lossy, CommandError, Ctx, Flow};
 use crate::server::ServerState;
-use crate::store::release;
+use crate::store::{now_ms, release};
 
 type Res = Result<Flow, CommandError>;
 
@@ -38,7 +38,7 @@ fn flush_mode(argv: &[Bytes]) -> Result<(), CommandError> {
 /// FLUSHDB [ASYNC|SYNC]
 pub fn flushdb(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     flush_mode(argv)?;
-    for value in ctx.server.store.db(ctx.client.db).clear() {
+    for value in ctx.server.store.db(ctx.client.db).clear(now_ms()) {
         release(&value);
     }
     ctx.out.ok();
@@ -49,7 +49,7 @@ pub fn flushdb(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 pub fn flushall(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     flush_mode(argv)?;
     for (_, db) in ctx.server.store.iter() {
-        for value in db.clear() {
+        for value in db.clear(now_ms()) {
             release(&value);
         }
     }

@@ -244,6 +244,7 @@ pub fn xsetid(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     }
     let cell = lookup(ctx, &argv[1]).ok_or(CommandError::NoSuchKey)?;
     cell.lock().stream.set_id(id, entries_added, max_deleted)?;
+    ctx.server.store.touch(ctx.client.db, &argv[1]);
     ctx.out.ok();
     Ok(Flow::Continue)
 }

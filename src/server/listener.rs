@@ -232,14 +232,20 @@ async fn upkeep(state: SharedState) {
         tick.tick().await;
         ticks += 1;
         let now = crate::store::now_ms();
+        // Each sweep holds the transaction gate shared, so none runs inside an EXEC.
         if ticks % 10 == 0 {
-            let ended = state.store.sweep_idle_sessions(now);
+            let ended = {
+                let _gate = state.store.gate.shared();
+                state.store.sweep_idle_sessions(now)
+            };
             if ended > 0 {
                 tracing::debug!(ended, "idle sessions ended");
             }
+            let _gate = state.store.gate.shared();
             state.store.sweep_max_age(now);
         }
         for (_, db) in state.store.iter() {
+            let _gate = state.store.gate.shared();
             let gone = db.sweep_expired(now, 1000);
             for (_, value) in &gone {
                 crate::store::release(value);

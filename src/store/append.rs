@@ -134,6 +134,7 @@ impl Store {
             (appended, state.take_waiters())
         };
         wake.ring();
+        self.touch(db, key);
         self.counters.appended.fetch_add(1, Ordering::Relaxed);
         if appended.overwritten > 0 {
             self.counters
@@ -168,6 +169,10 @@ impl Store {
                     .stream
                     .trim(TrimStrategy::MinId(cutoff), false, None, &limits);
                 self.counters.aged_out.fetch_add(gone, Ordering::Relaxed);
+                drop(state);
+                if gone > 0 {
+                    self.touch(db, key);
+                }
             }
         }
         Some(cell)

@@ -42,13 +42,11 @@ pub struct CellState {
 pub struct Wakeups(Vec<Weak<Notify>>);
 
 impl Wakeups {
-    /// Rings every bell (each reader wakes once, however many streams rang it).
+    /// Rings every bell (each reader wakes once, however many streams rang it); held
+    /// back until the end of a transaction that is running on this thread
+    /// ([`super::gate::defer_wakeups`]).
     pub fn ring(self) {
-        for bell in self.0 {
-            if let Some(bell) = bell.upgrade() {
-                bell.notify_one();
-            }
-        }
+        super::gate::ring_or_defer(self.0);
     }
 
     /// Adds `other`'s bells.

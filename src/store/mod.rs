@@ -2,13 +2,14 @@
 
 mod append;
 pub mod cell;
+pub mod gate;
 pub mod keyspace;
 pub mod sessions;
 pub mod settings;
 pub mod stream;
 pub mod tracks;
 
-pub use keyspace::{Db, ExpireCondition, ExpireOutcome, Lookup, RenameOutcome};
+pub use keyspace::{Db, ExpireCondition, ExpireOutcome, Lookup, RenameOutcome, WatchFlag};
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ use parking_lot::{RwLock, RwLockReadGuard};
 
 pub use append::{AppendRequest, Appended, StoreCounters, TrimSpec};
 pub use cell::{CellState, StreamCell, Wakeups};
+pub use gate::{defer_wakeups, DeferredWakeups, Gate};
 pub use sessions::{SessionInfo, SessionState, TrackInfo};
 pub use settings::StoreSettings;
 
@@ -51,6 +53,8 @@ pub struct Store {
     settings: RwLock<StoreSettings>,
     /// Appends, overwrites, age-outs and expiries, for INFO and metrics.
     pub counters: StoreCounters,
+    /// Makes EXEC atomic: see [`gate`].
+    pub gate: Gate,
 }
 
 impl Store {
@@ -62,7 +66,16 @@ impl Store {
             sessions: (0..n).map(|_| Db::default()).collect(),
             settings: RwLock::new(settings),
             counters: StoreCounters::default(),
+            gate: Gate::default(),
         }
+    }
+
+    /// The WATCH touch hook for a change to the stream at `key` in database `db` that
+    /// the keyspace does not see itself (content changes): clients watching the key
+    /// will have their EXEC aborted. Nearly free when nobody watches. See
+    /// [`keyspace::WatchFlag`]'s module for where it must be called.
+    pub fn touch(&self, db: usize, key: &[u8]) {
+        self.db(db).touch(key);
     }
 
     /// The settings in force. Hold the guard briefly.
