@@ -55,6 +55,9 @@ NAMES = [
     "persist", "rename", "renamenx",
     "xadd", "xlen", "xrange", "xrevrange", "xdel", "xtrim", "xread",
     "xinfo", "xinfo|stream", "xinfo|help", "xsetid",
+    "multi", "exec", "discard", "watch", "unwatch",
+    "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "publish",
+    "pubsub", "pubsub|channels", "pubsub|numsub", "pubsub|numpat", "pubsub|help",
 ]
 
 # Commands whose keys Redis finds with a `getkeys_proc` when their key specs are

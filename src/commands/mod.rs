@@ -12,9 +12,11 @@ mod spec_table;
 mod command;
 mod connection;
 mod keys;
+mod pubsub;
 mod server;
 mod sessions;
 mod streams;
+mod transactions;
 mod xinfo;
 mod xread;
 
@@ -127,6 +129,17 @@ fn handler(name: &str) -> Option<Handler> {
         "session.end" => sessions::end,
         "session.info" => sessions::info,
         "session.list" => sessions::list,
+        "multi" => transactions::multi,
+        "exec" => transactions::exec,
+        "discard" => transactions::discard,
+        "watch" => transactions::watch,
+        "unwatch" => transactions::unwatch,
+        "subscribe" => pubsub::subscribe,
+        "unsubscribe" => pubsub::unsubscribe,
+        "psubscribe" => pubsub::psubscribe,
+        "punsubscribe" => pubsub::punsubscribe,
+        "publish" => pubsub::publish,
+        "pubsub" => pubsub::pubsub,
         _ => return None,
     })
 }

@@ -367,14 +367,17 @@ fn write_section(
         "stats" => {
             write!(
                 o,
-                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nevicted_clients:0\r\nkeyspace_hits:0\r\nkeyspace_misses:0\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_error_replies:{}\r\n",
+                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nevicted_clients:0\r\nkeyspace_hits:0\r\nkeyspace_misses:0\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\ntotal_error_replies:{}\r\nclient_output_buffer_limit_disconnections:{}\r\n",
                 ld(&stats.connections_received),
                 ld(&stats.commands_processed),
                 ld(&stats.net_input_bytes),
                 ld(&stats.net_output_bytes),
                 ld(&stats.rejected_connections),
                 ld(&server.store.counters.expired_keys),
+                ld(&stats.pubsub_channels),
+                server.pubsub.pattern_count(),
                 ld(&stats.error_replies),
+                ld(&stats.output_buffer_limit_disconnections),
             )?;
         }
         "replication" => {

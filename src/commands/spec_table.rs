@@ -5279,6 +5279,766 @@ const XSETID: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
+/// `MULTI`.
+const MULTI: CommandSpec = CommandSpec {
+    name: "multi",
+    arity: 1,
+    flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::ALLOW_BUSY,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "transactions",
+    acl_categories: &["fast", "transaction"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("multi"),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("noscript"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+            Doc::Simple("fast"),
+            Doc::Simple("allow_busy"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@fast"), Doc::Simple("@transaction")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Mark the start of a transaction block"),
+        ),
+        ("since", Doc::Bulk("1.2.0")),
+        ("group", Doc::Bulk("transactions")),
+        ("complexity", Doc::Bulk("O(1)")),
+    ]),
+    subcommands: &[],
+};
+
+/// `EXEC`.
+const EXEC: CommandSpec = CommandSpec {
+    name: "exec",
+    arity: 1,
+    flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::SKIP_SLOWLOG,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "transactions",
+    acl_categories: &["slow", "transaction"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("exec"),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("noscript"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+            Doc::Simple("skip_slowlog"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@slow"), Doc::Simple("@transaction")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Execute all commands issued after MULTI"),
+        ),
+        ("since", Doc::Bulk("1.2.0")),
+        ("group", Doc::Bulk("transactions")),
+        (
+            "complexity",
+            Doc::Bulk("Depends on commands in the transaction"),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `DISCARD`.
+const DISCARD: CommandSpec = CommandSpec {
+    name: "discard",
+    arity: 1,
+    flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::ALLOW_BUSY,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "transactions",
+    acl_categories: &["fast", "transaction"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("discard"),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("noscript"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+            Doc::Simple("fast"),
+            Doc::Simple("allow_busy"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@fast"), Doc::Simple("@transaction")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Discard all commands issued after MULTI"),
+        ),
+        ("since", Doc::Bulk("2.0.0")),
+        ("group", Doc::Bulk("transactions")),
+        (
+            "complexity",
+            Doc::Bulk("O(N), when N is the number of queued commands"),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `WATCH`.
+const WATCH: CommandSpec = CommandSpec {
+    name: "watch",
+    arity: -2,
+    flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::ALLOW_BUSY,
+    first_key: 1,
+    last_key: -1,
+    step: 1,
+    group: "transactions",
+    acl_categories: &["fast", "transaction"],
+    key_specs: &[KeySpec {
+        flags: key_flags::RO,
+        begin_search: BeginSearch::Index(1),
+        find_keys: FindKeys::Range {
+            lastkey: -1,
+            keystep: 1,
+            limit: 0,
+        },
+    }],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("watch"),
+        Doc::Int(-2),
+        Doc::Set(&[
+            Doc::Simple("noscript"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+            Doc::Simple("fast"),
+            Doc::Simple("allow_busy"),
+        ]),
+        Doc::Int(1),
+        Doc::Int(-1),
+        Doc::Int(1),
+        Doc::Set(&[Doc::Simple("@fast"), Doc::Simple("@transaction")]),
+        Doc::Set(&[]),
+        Doc::Set(&[Doc::Map(&[
+            ("flags", Doc::Set(&[Doc::Simple("RO")])),
+            (
+                "begin_search",
+                Doc::Map(&[
+                    ("type", Doc::Bulk("index")),
+                    ("spec", Doc::Map(&[("index", Doc::Int(1))])),
+                ]),
+            ),
+            (
+                "find_keys",
+                Doc::Map(&[
+                    ("type", Doc::Bulk("range")),
+                    (
+                        "spec",
+                        Doc::Map(&[
+                            ("lastkey", Doc::Int(-1)),
+                            ("keystep", Doc::Int(1)),
+                            ("limit", Doc::Int(0)),
+                        ]),
+                    ),
+                ]),
+            ),
+        ])]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Watch the given keys to determine execution of the MULTI/EXEC block"),
+        ),
+        ("since", Doc::Bulk("2.2.0")),
+        ("group", Doc::Bulk("transactions")),
+        ("complexity", Doc::Bulk("O(1) for every key.")),
+        (
+            "arguments",
+            Doc::Array(&[Doc::Map(&[
+                ("name", Doc::Bulk("key")),
+                ("type", Doc::Bulk("key")),
+                ("key_spec_index", Doc::Int(0)),
+                ("flags", Doc::Set(&[Doc::Simple("multiple")])),
+            ])]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `UNWATCH`.
+const UNWATCH: CommandSpec = CommandSpec {
+    name: "unwatch",
+    arity: 1,
+    flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::ALLOW_BUSY,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "transactions",
+    acl_categories: &["fast", "transaction"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("unwatch"),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("noscript"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+            Doc::Simple("fast"),
+            Doc::Simple("allow_busy"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@fast"), Doc::Simple("@transaction")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        ("summary", Doc::Bulk("Forget about all watched keys")),
+        ("since", Doc::Bulk("2.2.0")),
+        ("group", Doc::Bulk("transactions")),
+        ("complexity", Doc::Bulk("O(1)")),
+    ]),
+    subcommands: &[],
+};
+
+/// `SUBSCRIBE`.
+const SUBSCRIBE: CommandSpec = CommandSpec {
+    name: "subscribe",
+    arity: -2,
+    flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "pubsub",
+    acl_categories: &["pubsub", "slow"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("subscribe"),
+        Doc::Int(-2),
+        Doc::Set(&[
+            Doc::Simple("pubsub"),
+            Doc::Simple("noscript"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@pubsub"), Doc::Simple("@slow")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Listen for messages published to the given channels"),
+        ),
+        ("since", Doc::Bulk("2.0.0")),
+        ("group", Doc::Bulk("pubsub")),
+        (
+            "complexity",
+            Doc::Bulk("O(N) where N is the number of channels to subscribe to."),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[Doc::Map(&[
+                ("name", Doc::Bulk("channel")),
+                ("type", Doc::Bulk("string")),
+                ("flags", Doc::Set(&[Doc::Simple("multiple")])),
+            ])]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `UNSUBSCRIBE`.
+const UNSUBSCRIBE: CommandSpec = CommandSpec {
+    name: "unsubscribe",
+    arity: -1,
+    flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "pubsub",
+    acl_categories: &["pubsub", "slow"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("unsubscribe"),
+        Doc::Int(-1),
+        Doc::Set(&[
+            Doc::Simple("pubsub"),
+            Doc::Simple("noscript"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@pubsub"), Doc::Simple("@slow")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Stop listening for messages posted to the given channels"),
+        ),
+        ("since", Doc::Bulk("2.0.0")),
+        ("group", Doc::Bulk("pubsub")),
+        (
+            "complexity",
+            Doc::Bulk("O(N) where N is the number of clients already subscribed to a channel."),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[Doc::Map(&[
+                ("name", Doc::Bulk("channel")),
+                ("type", Doc::Bulk("string")),
+                (
+                    "flags",
+                    Doc::Set(&[Doc::Simple("optional"), Doc::Simple("multiple")]),
+                ),
+            ])]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `PSUBSCRIBE`.
+const PSUBSCRIBE: CommandSpec = CommandSpec {
+    name: "psubscribe",
+    arity: -2,
+    flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "pubsub",
+    acl_categories: &["pubsub", "slow"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("psubscribe"),
+        Doc::Int(-2),
+        Doc::Set(&[
+            Doc::Simple("pubsub"),
+            Doc::Simple("noscript"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@pubsub"), Doc::Simple("@slow")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Listen for messages published to channels matching the given patterns"),
+        ),
+        ("since", Doc::Bulk("2.0.0")),
+        ("group", Doc::Bulk("pubsub")),
+        (
+            "complexity",
+            Doc::Bulk(
+                "O(N) where N is the number of patterns the client is already subscribed to.",
+            ),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[Doc::Map(&[
+                ("name", Doc::Bulk("pattern")),
+                ("type", Doc::Bulk("block")),
+                ("flags", Doc::Set(&[Doc::Simple("multiple")])),
+                (
+                    "arguments",
+                    Doc::Array(&[Doc::Map(&[
+                        ("name", Doc::Bulk("pattern")),
+                        ("type", Doc::Bulk("pattern")),
+                    ])]),
+                ),
+            ])]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `PUNSUBSCRIBE`.
+const PUNSUBSCRIBE: CommandSpec = CommandSpec {
+    name: "punsubscribe",
+    arity: -1,
+    flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "pubsub",
+    acl_categories: &["pubsub", "slow"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("punsubscribe"),
+        Doc::Int(-1),
+        Doc::Set(&[
+            Doc::Simple("pubsub"),
+            Doc::Simple("noscript"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@pubsub"), Doc::Simple("@slow")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Stop listening for messages posted to channels matching the given patterns"),
+        ),
+        ("since", Doc::Bulk("2.0.0")),
+        ("group", Doc::Bulk("pubsub")),
+        (
+            "complexity",
+            Doc::Bulk("O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client)."),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("pattern")),
+                    ("type", Doc::Bulk("pattern")),
+                    (
+                        "flags",
+                        Doc::Set(&[Doc::Simple("optional"), Doc::Simple("multiple")]),
+                    ),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `PUBLISH`.
+const PUBLISH: CommandSpec = CommandSpec {
+    name: "publish",
+    arity: 3,
+    flags: flags::PUBSUB | flags::LOADING | flags::STALE | flags::FAST,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "pubsub",
+    acl_categories: &["pubsub", "fast"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("publish"),
+        Doc::Int(3),
+        Doc::Set(&[
+            Doc::Simple("pubsub"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+            Doc::Simple("fast"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@pubsub"), Doc::Simple("@fast")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        ("summary", Doc::Bulk("Post a message to a channel")),
+        ("since", Doc::Bulk("2.0.0")),
+        ("group", Doc::Bulk("pubsub")),
+        (
+            "complexity",
+            Doc::Bulk("O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client)."),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("channel")),
+                    ("type", Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("message")),
+                    ("type", Doc::Bulk("string")),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `PUBSUB CHANNELS`.
+const PUBSUB_CHANNELS: CommandSpec = CommandSpec {
+    name: "pubsub|channels",
+    arity: -2,
+    flags: flags::PUBSUB | flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "pubsub",
+    acl_categories: &["pubsub", "slow"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("pubsub|channels"),
+        Doc::Int(-2),
+        Doc::Set(&[
+            Doc::Simple("pubsub"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@pubsub"), Doc::Simple("@slow")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        ("summary", Doc::Bulk("List active channels")),
+        ("since", Doc::Bulk("2.8.0")),
+        ("group", Doc::Bulk("pubsub")),
+        (
+            "complexity",
+            Doc::Bulk("O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)"),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("pattern")),
+                    ("type", Doc::Bulk("pattern")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `PUBSUB HELP`.
+const PUBSUB_HELP: CommandSpec = CommandSpec {
+    name: "pubsub|help",
+    arity: 2,
+    flags: flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "pubsub",
+    acl_categories: &["slow"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("pubsub|help"),
+        Doc::Int(2),
+        Doc::Set(&[Doc::Simple("loading"), Doc::Simple("stale")]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@slow")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Show helpful text about the different subcommands"),
+        ),
+        ("since", Doc::Bulk("6.2.0")),
+        ("group", Doc::Bulk("pubsub")),
+        ("complexity", Doc::Bulk("O(1)")),
+    ]),
+    subcommands: &[],
+};
+
+/// `PUBSUB NUMPAT`.
+const PUBSUB_NUMPAT: CommandSpec = CommandSpec {
+    name: "pubsub|numpat",
+    arity: 2,
+    flags: flags::PUBSUB | flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "pubsub",
+    acl_categories: &["pubsub", "slow"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("pubsub|numpat"),
+        Doc::Int(2),
+        Doc::Set(&[
+            Doc::Simple("pubsub"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@pubsub"), Doc::Simple("@slow")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Get the count of unique patterns pattern subscriptions"),
+        ),
+        ("since", Doc::Bulk("2.8.0")),
+        ("group", Doc::Bulk("pubsub")),
+        ("complexity", Doc::Bulk("O(1)")),
+    ]),
+    subcommands: &[],
+};
+
+/// `PUBSUB NUMSUB`.
+const PUBSUB_NUMSUB: CommandSpec = CommandSpec {
+    name: "pubsub|numsub",
+    arity: -2,
+    flags: flags::PUBSUB | flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "pubsub",
+    acl_categories: &["pubsub", "slow"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("pubsub|numsub"),
+        Doc::Int(-2),
+        Doc::Set(&[
+            Doc::Simple("pubsub"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@pubsub"), Doc::Simple("@slow")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Get the count of subscribers for channels"),
+        ),
+        ("since", Doc::Bulk("2.8.0")),
+        ("group", Doc::Bulk("pubsub")),
+        (
+            "complexity",
+            Doc::Bulk(
+                "O(N) for the NUMSUB subcommand, where N is the number of requested channels",
+            ),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[Doc::Map(&[
+                ("name", Doc::Bulk("channel")),
+                ("type", Doc::Bulk("string")),
+                (
+                    "flags",
+                    Doc::Set(&[Doc::Simple("optional"), Doc::Simple("multiple")]),
+                ),
+            ])]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `PUBSUB`.
+const PUBSUB: CommandSpec = CommandSpec {
+    name: "pubsub",
+    arity: -2,
+    flags: 0,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "pubsub",
+    acl_categories: &["slow"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("pubsub"),
+        Doc::Int(-2),
+        Doc::Set(&[]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@slow")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Array(&[
+            PUBSUB_CHANNELS.info,
+            PUBSUB_HELP.info,
+            PUBSUB_NUMPAT.info,
+            PUBSUB_NUMSUB.info,
+        ]),
+    ]),
+    docs: Doc::Map(&[
+        ("summary", Doc::Bulk("A container for Pub/Sub commands")),
+        ("since", Doc::Bulk("2.8.0")),
+        ("group", Doc::Bulk("pubsub")),
+        ("complexity", Doc::Bulk("Depends on subcommand.")),
+        (
+            "subcommands",
+            Doc::Map(&[
+                ("pubsub|channels", PUBSUB_CHANNELS.docs),
+                ("pubsub|help", PUBSUB_HELP.docs),
+                ("pubsub|numpat", PUBSUB_NUMPAT.docs),
+                ("pubsub|numsub", PUBSUB_NUMSUB.docs),
+            ]),
+        ),
+    ]),
+    subcommands: &[PUBSUB_CHANNELS, PUBSUB_HELP, PUBSUB_NUMPAT, PUBSUB_NUMSUB],
+};
+
 /// `SESSION.END`.
 const SESSION_END: CommandSpec = CommandSpec {
     name: "session.end",
@@ -5492,6 +6252,17 @@ pub static ALL: &[CommandSpec] = &[
     XREAD,
     XINFO,
     XSETID,
+    MULTI,
+    EXEC,
+    DISCARD,
+    WATCH,
+    UNWATCH,
+    SUBSCRIBE,
+    UNSUBSCRIBE,
+    PSUBSCRIBE,
+    PUNSUBSCRIBE,
+    PUBLISH,
+    PUBSUB,
     SESSION_END,
     SESSION_INFO,
     SESSION_LIST,
@@ -5553,9 +6324,20 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
         b"xread" => 40,
         b"xinfo" => 41,
         b"xsetid" => 42,
-        b"session.end" => 43,
-        b"session.info" => 44,
-        b"session.list" => 45,
+        b"multi" => 43,
+        b"exec" => 44,
+        b"discard" => 45,
+        b"watch" => 46,
+        b"unwatch" => 47,
+        b"subscribe" => 48,
+        b"unsubscribe" => 49,
+        b"psubscribe" => 50,
+        b"punsubscribe" => 51,
+        b"publish" => 52,
+        b"pubsub" => 53,
+        b"session.end" => 54,
+        b"session.info" => 55,
+        b"session.list" => 56,
         _ => return None,
     };
     ALL.get(index)

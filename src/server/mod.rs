@@ -3,15 +3,22 @@
 
 mod client;
 mod connection;
+mod dispatch;
 mod listener;
+mod outbox;
+mod pubsub;
 mod stats;
+mod transaction;
 
-pub use client::{ClientHandle, ClientRegistry, Unblock};
-pub use connection::{serve_connection, Client, ReplyMode};
+pub use client::{ClientHandle, ClientRegistry, ClientType, Unblock};
+pub use connection::{serve_connection, Client, ReplyMode, FLUSH_AT};
 pub use listener::{
     admit_stream, protected_mode_denies, start, start_with_broker, RunningServer, ServerError,
 };
+pub use outbox::Outbox;
+pub use pubsub::{PubSub, Subscriptions};
 pub use stats::{CommandStat, Stats};
+pub use transaction::{exec, MultiState, WatchSet};
 
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -35,6 +42,8 @@ pub struct ServerState {
     config: RwLock<Config>,
     /// Connected clients.
     pub clients: ClientRegistry,
+    /// Pub/sub channels and patterns with their subscribers.
+    pub pubsub: PubSub,
     /// INFO counters.
     pub stats: Stats,
     /// Cancelled when the server shuts down (signal or SHUTDOWN).
@@ -76,6 +85,7 @@ impl ServerState {
             store,
             config: RwLock::new(config),
             clients: ClientRegistry::default(),
+            pubsub: PubSub::default(),
             stats: Stats::new(crate::commands::all_specs()),
             shutdown: CancellationToken::new(),
             started: Instant::now(),

@@ -35,6 +35,13 @@ pub struct Stats {
     pub net_output_bytes: AtomicU64,
     /// Error replies sent.
     pub error_replies: AtomicU64,
+    /// Channels with at least one subscriber now (INFO `pubsub_channels`).
+    pub pubsub_channels: AtomicU64,
+    /// PUBLISH calls, total (each counts once, whatever its receivers).
+    pub pubsub_messages: AtomicU64,
+    /// Clients disconnected for passing their `client-output-buffer-limit`
+    /// (INFO `client_output_buffer_limit_disconnections`, as Redis 7.4 names it).
+    pub output_buffer_limit_disconnections: AtomicU64,
     errors: Mutex<BTreeMap<String, u64>>,
     commands: HashMap<&'static str, CommandStat>,
 }
@@ -56,6 +63,9 @@ impl Stats {
             net_input_bytes: AtomicU64::new(0),
             net_output_bytes: AtomicU64::new(0),
             error_replies: AtomicU64::new(0),
+            pubsub_channels: AtomicU64::new(0),
+            pubsub_messages: AtomicU64::new(0),
+            output_buffer_limit_disconnections: AtomicU64::new(0),
             errors: Mutex::new(BTreeMap::new()),
             commands,
         }
@@ -112,6 +122,8 @@ impl Stats {
             &self.net_input_bytes,
             &self.net_output_bytes,
             &self.error_replies,
+            &self.pubsub_messages,
+            &self.output_buffer_limit_disconnections,
         ] {
             a.store(0, Ordering::Relaxed);
         }
