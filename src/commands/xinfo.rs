@@ -243,8 +243,8 @@ pub fn xsetid(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
         i += 2;
     }
     let cell = lookup(ctx, &argv[1]).ok_or(CommandError::NoSuchKey)?;
+    // Redis 7.0.15 does not count XSETID as a modification for WATCH.
     cell.lock().stream.set_id(id, entries_added, max_deleted)?;
-    ctx.server.store.touch(ctx.client.db, &argv[1]);
     ctx.out.ok();
     Ok(Flow::Continue)
 }

@@ -58,9 +58,21 @@ fn runs_inside_multi(name: &str) -> bool {
 
 /// Refuses a command before it runs, as Redis's `rejectCommand`: counted against
 /// the command, and a transaction in progress is flagged to abort.
+/// A refused EXEC discards the transaction and says why (Redis's
+/// `execCommandAbort`), whether or not one was open.
 fn reject(state: &ServerState, client: &mut Client, out: &mut Reply, name: &str, e: &CommandError) {
     if let Some(s) = state.stats.command(name) {
         s.rejected.fetch_add(1, Ordering::Relaxed);
+    }
+    if name == "exec" {
+        client.end_multi();
+        client.watch = None;
+        let text = e.to_string();
+        let why = text.strip_prefix("ERR ").unwrap_or(&text);
+        let abort =
+            CommandError::Coded(format!("EXECABORT Transaction discarded because of: {why}"));
+        reply_error(state, out, &abort);
+        return;
     }
     client.abort_multi();
     reply_error(state, out, e);

@@ -148,6 +148,10 @@ mod tests {
         };
         assert!(!o.over_limit(49, &limit, 1_000));
         assert!(o.over_limit(100, &limit, 1_000), "hard");
+        assert!(
+            !o.over_limit(10, &limit, 1_000),
+            "under both: the soft clock stops"
+        );
         assert!(!o.over_limit(60, &limit, 10_000), "soft starts");
         assert!(!o.over_limit(60, &limit, 12_900), "within its seconds");
         assert!(o.over_limit(60, &limit, 13_000), "soft held too long");

@@ -106,7 +106,7 @@ impl std::fmt::Display for Proto {
 }
 
 /// The `#! ...` directives of one line.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 struct Directives {
     /// Send, but do not compare.
     ignore: bool,
@@ -116,12 +116,29 @@ struct Directives {
     sorted: bool,
     /// Run only in this pass.
     only: Option<Proto>,
+    /// How many replies the line produces (`replies=N`, default 1).
+    replies: usize,
+}
+
+impl Default for Directives {
+    fn default() -> Self {
+        Directives {
+            ignore: false,
+            shape: false,
+            sorted: false,
+            only: None,
+            replies: 1,
+        }
+    }
 }
 
 /// One command of a script.
 struct Step {
     line: usize,
     text: String,
+    /// The connection it goes to: `None` for the main one, else the `@name` given.
+    conn: Option<String>,
+    /// What is sent; empty for `!recv` (only read).
     args: Vec<Vec<u8>>,
     directives: Directives,
 }
@@ -176,13 +193,33 @@ fn parse_script(text: &str) -> Result<Vec<Step>, (usize, String)> {
             ),
             None => (trimmed, Directives::default()),
         };
-        let args = split_args(command).map_err(|e| (line, e))?;
+        let mut directives = directives;
+        let mut args = split_args(command).map_err(|e| (line, e))?;
+        let conn = match args.first() {
+            Some(first) if first.first() == Some(&b'@') => {
+                let name = String::from_utf8_lossy(&first[1..]).into_owned();
+                args.remove(0);
+                Some(name)
+            }
+            _ => None,
+        };
         if args.is_empty() {
             return Err((line, "no command before the directive".into()));
+        }
+        if args[0] == b"!recv" {
+            directives.replies = match args.get(1) {
+                None => 1,
+                Some(n) => std::str::from_utf8(n)
+                    .ok()
+                    .and_then(|n| n.parse().ok())
+                    .ok_or((line, "!recv takes a number of replies".to_string()))?,
+            };
+            args.clear();
         }
         steps.push(Step {
             line,
             text: command.to_string(),
+            conn,
             args,
             directives,
         });
@@ -202,11 +239,14 @@ fn parse_directives(text: &str) -> Result<Directives, String> {
             }
             "resp2-only" => d.only = Some(Proto::Resp2),
             "resp3-only" => d.only = Some(Proto::Resp3),
-            other => {
-                return Err(format!(
-                    "unknown directive '{other}' (known: ignore shape sorted resp2-only resp3-only)"
-                ))
-            }
+            other => match other.strip_prefix("replies=").map(str::parse) {
+                Some(Ok(n)) => d.replies = n,
+                _ => {
+                    return Err(format!(
+                        "unknown directive '{other}' (known: ignore shape sorted resp2-only resp3-only replies=N)"
+                    ))
+                }
+            },
         }
     }
     Ok(d)
@@ -298,8 +338,17 @@ fn split_args(line: &str) -> Result<Vec<Vec<u8>>, String> {
 // ---------------------------------------------------------------------------
 // Running a script
 
+/// The pair of connections (Redis, ringbus) a script line goes to.
+struct Pair {
+    name: Option<String>,
+    redis: Conn,
+    ringbus: Conn,
+}
+
 /// Runs `script` in one protocol on fresh connections to both servers, appending every
-/// mismatch. Returns how many replies were compared.
+/// mismatch. Returns how many replies were compared. Lines naming `@conn` go to a
+/// second pair of connections opened on first use (after `HELLO 3` in the RESP3 pass,
+/// compared too).
 async fn run_script(
     script: &Script,
     proto: Proto,
@@ -318,67 +367,134 @@ async fn run_script(
             show_outcome(&reply)
         );
     }
-    let hello3 = Step {
+    let mut pairs = vec![Pair {
+        name: None,
+        redis,
+        ringbus,
+    }];
+    let hello3 = |conn: Option<String>| Step {
         line: 0,
         text: "HELLO 3 (start of the RESP3 pass)".into(),
+        conn,
         args: vec![b"HELLO".to_vec(), b"3".to_vec()],
         directives: Directives::default(),
     };
-    let setup: Vec<&Step> = if proto == Proto::Resp3 {
-        vec![&hello3]
-    } else {
-        vec![]
-    };
     let mut compared = 0;
-    for step in setup.into_iter().chain(&script.steps) {
+    let mut steps: Vec<&Step> = script.steps.iter().collect();
+    let first = hello3(None);
+    if proto == Proto::Resp3 {
+        steps.insert(0, &first);
+    }
+    for step in steps {
         if step.directives.only.is_some_and(|only| only != proto) {
             continue;
         }
-        let r = redis.call(&step.args).await;
-        let b = ringbus.call(&step.args).await;
-        let place = format!("{}:{} [{proto}] {}", script.name, step.line, step.text);
-        if verbose() {
-            println!(
-                "{place}\n    redis:   {}\n    ringbus: {}",
-                show_outcome(&r),
-                show_outcome(&b)
-            );
-        }
-        match (&r, &b) {
-            (Ok((r_raw, r_frame)), Ok((b_raw, b_frame))) => {
-                if step.directives.ignore {
-                    continue;
+        let at = match pairs.iter().position(|p| p.name == step.conn) {
+            Some(at) => at,
+            None => {
+                pairs.push(Pair {
+                    name: step.conn.clone(),
+                    redis: Conn::connect(redis_addr).await,
+                    ringbus: Conn::connect(ringbus_addr).await,
+                });
+                if proto == Proto::Resp3 {
+                    let at = pairs.len() - 1;
+                    let hello = hello3(step.conn.clone());
+                    let pair = &mut pairs[at];
+                    if !compare_step(&hello, pair, proto, &script.name, mismatches, &mut compared)
+                        .await
+                    {
+                        break;
+                    }
                 }
-                compared += 1;
-                let r_cmp = normalise(r_raw, r_frame, step);
-                let b_cmp = normalise(b_raw, b_frame, step);
-                if r_cmp != b_cmp {
-                    let how = if step.directives.shape {
-                        " (shape)"
-                    } else {
-                        ""
-                    };
-                    mismatches.push(format!(
-                        "{place}\n    redis{how}:   {}\n    ringbus{how}: {}",
-                        escape(&r_cmp),
-                        escape(&b_cmp)
-                    ));
-                }
+                pairs.len() - 1
             }
-            // Both silent (e.g. CLIENT REPLY OFF): the streams are still in step.
-            (Err(NoReply::Timeout), Err(NoReply::Timeout)) => {}
-            (Err(NoReply::Closed), Err(NoReply::Closed)) => break,
-            _ => {
-                mismatches.push(format!(
-                    "{place}\n    redis:   {}\n    ringbus: {}\n    (rest of this pass skipped)",
-                    show_outcome(&r),
-                    show_outcome(&b)
-                ));
+        };
+        if !compare_step(
+            step,
+            &mut pairs[at],
+            proto,
+            &script.name,
+            mismatches,
+            &mut compared,
+        )
+        .await
+        {
+            if pairs[at].name.is_none() {
                 break;
             }
+            pairs.remove(at);
         }
     }
     compared
+}
+
+/// Sends one line to both servers and compares the replies. False when the pair's
+/// connections closed (or the rest of the pass must be skipped after a mismatch on
+/// the main pair).
+async fn compare_step(
+    step: &Step,
+    pair: &mut Pair,
+    proto: Proto,
+    script: &str,
+    mismatches: &mut Vec<String>,
+    compared: &mut usize,
+) -> bool {
+    let r = pair.redis.exchange(step).await;
+    let b = pair.ringbus.exchange(step).await;
+    let conn = step
+        .conn
+        .as_deref()
+        .map(|c| format!(" @{c}"))
+        .unwrap_or_default();
+    let place = format!("{script}:{} [{proto}]{conn} {}", step.line, step.text);
+    if verbose() {
+        println!(
+            "{place}\n    redis:   {}\n    ringbus: {}",
+            show_outcomes(&r),
+            show_outcomes(&b)
+        );
+    }
+    match (&r, &b) {
+        (Ok(r_frames), Ok(b_frames)) => {
+            if step.directives.ignore {
+                return true;
+            }
+            *compared += 1;
+            let r_cmp: Vec<u8> = r_frames
+                .iter()
+                .flat_map(|(raw, frame)| normalise(raw, frame, step))
+                .collect();
+            let b_cmp: Vec<u8> = b_frames
+                .iter()
+                .flat_map(|(raw, frame)| normalise(raw, frame, step))
+                .collect();
+            if r_cmp != b_cmp {
+                let how = if step.directives.shape {
+                    " (shape)"
+                } else {
+                    ""
+                };
+                mismatches.push(format!(
+                    "{place}\n    redis{how}:   {}\n    ringbus{how}: {}",
+                    escape(&r_cmp),
+                    escape(&b_cmp)
+                ));
+            }
+            true
+        }
+        // Both silent (e.g. CLIENT REPLY OFF): the streams are still in step.
+        (Err(NoReply::Timeout), Err(NoReply::Timeout)) => true,
+        (Err(NoReply::Closed), Err(NoReply::Closed)) => false,
+        _ => {
+            mismatches.push(format!(
+                "{place}\n    redis:   {}\n    ringbus: {}\n    (rest of this pass skipped)",
+                show_outcomes(&r),
+                show_outcomes(&b)
+            ));
+            false
+        }
+    }
 }
 
 /// `RINGBUS_DIFFERENTIAL_VERBOSE=1` prints every command with both replies.
@@ -478,6 +594,18 @@ fn shape(frame: &Frame, out: &mut String) {
     }
 }
 
+fn show_outcomes(outcome: &Result<Vec<(Vec<u8>, Frame)>, NoReply>) -> String {
+    match outcome {
+        Ok(frames) => escape(
+            &frames
+                .iter()
+                .flat_map(|(raw, _)| raw.clone())
+                .collect::<Vec<u8>>(),
+        ),
+        Err(e) => show_outcome(&Err(e.clone())),
+    }
+}
+
 fn show_outcome(outcome: &Result<(Vec<u8>, Frame), NoReply>) -> String {
     match outcome {
         Ok((raw, _)) => escape(raw),
@@ -521,6 +649,7 @@ enum Frame {
     Agg(u8, Option<Vec<Frame>>),
 }
 
+#[derive(Clone)]
 enum NoReply {
     Timeout,
     Closed,
@@ -651,6 +780,26 @@ impl Conn {
             return Err(NoReply::Closed);
         }
         self.reply().await
+    }
+
+    /// Sends a script line's command (nothing for `!recv`) and reads its replies.
+    async fn exchange(&mut self, step: &Step) -> Result<Vec<(Vec<u8>, Frame)>, NoReply> {
+        if !step.args.is_empty() {
+            let mut req = format!("*{}\r\n", step.args.len()).into_bytes();
+            for a in &step.args {
+                req.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+                req.extend_from_slice(a);
+                req.extend_from_slice(b"\r\n");
+            }
+            if self.stream.write_all(&req).await.is_err() {
+                return Err(NoReply::Closed);
+            }
+        }
+        let mut frames = Vec::with_capacity(step.directives.replies);
+        for _ in 0..step.directives.replies {
+            frames.push(self.reply().await?);
+        }
+        Ok(frames)
     }
 
     async fn reply(&mut self) -> Result<(Vec<u8>, Frame), NoReply> {

@@ -12,7 +12,7 @@
 //!   the idle-session sweep (they delete);
 //! - content changes, by an explicit [`Db::touch`] from the code that makes them:
 //!   XADD (ring overwrites are part of it), XDEL and XTRIM that removed something,
-//!   XSETID, max-age trims that dropped entries. Consumer-group commands must call
+//!   max-age trims that dropped entries (XSETID does not touch in Redis 7.0.15). Consumer-group commands must call
 //!   [`crate::store::Store::touch`] where Redis calls `signalModifiedKey`: XGROUP
 //!   CREATE/SETID/DESTROY/CREATECONSUMER/DELCONSUMER, XREADGROUP when it delivers or
 //!   changes the PEL, XACK, XCLAIM/XAUTOCLAIM when they claim.
