@@ -159,8 +159,10 @@ pub fn hello(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     Ok(Flow::Continue)
 }
 
-/// QUIT: reply OK, then close.
+/// QUIT: reply OK, then close. Subscriptions end before the reply, so whoever the
+/// client tells next sees them gone.
 pub fn quit(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Res {
+    ctx.client.subscriptions.clear();
     ctx.out.ok();
     Ok(Flow::Close)
 }
