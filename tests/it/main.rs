@@ -9,4 +9,5 @@ mod protocol;
 mod server;
 mod streams;
 mod support;
+mod transactions;
 mod xinfo;
