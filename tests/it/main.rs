@@ -6,6 +6,7 @@ mod connection;
 mod differential;
 mod keys;
 mod protocol;
+mod pubsub;
 mod server;
 mod streams;
 mod support;
