@@ -4,6 +4,7 @@
 mod blocking;
 mod connection;
 mod differential;
+mod groups;
 mod keys;
 mod protocol;
 mod pubsub;

@@ -10,12 +10,15 @@
 //!   (both keys), EXPIRE family when it sets a time or deletes, PERSIST when it
 //!   removes a time, FLUSHDB/FLUSHALL (watched keys that were live), SESSION.END and
 //!   the idle-session sweep (they delete);
-//! - content changes, by an explicit [`Db::touch`] from the code that makes them:
-//!   XADD (ring overwrites are part of it), XDEL and XTRIM that removed something,
-//!   max-age trims that dropped entries (XSETID does not touch in Redis 7.0.15). Consumer-group commands must call
-//!   [`crate::store::Store::touch`] where Redis calls `signalModifiedKey`: XGROUP
-//!   CREATE/SETID/DESTROY/CREATECONSUMER/DELCONSUMER, XREADGROUP when it delivers or
-//!   changes the PEL, XACK, XCLAIM/XAUTOCLAIM when they claim.
+//! - content changes, by an explicit [`Db::touch`] (or [`crate::store::Store::touch`])
+//!   from the code that makes them: XADD (ring overwrites are part of it), XDEL and
+//!   XTRIM that removed something, max-age trims that dropped entries. Any new command
+//!   that changes a stream's entries must call it too.
+//!
+//! What does not touch, checked against redis-server 7.0.15: XSETID, and every
+//! consumer-group command (XGROUP CREATE/SETID/DESTROY/CREATECONSUMER/DELCONSUMER,
+//! XREADGROUP, XACK, XCLAIM, XAUTOCLAIM) except XGROUP CREATE ... MKSTREAM creating the
+//! key, which the keyspace sees.
 //!
 //! Expiry is not a modification: Redis 7.0.15 does not abort EXEC when a watched key
 //! expires, whether the key was removed by a lookup, by the background sweep, or is
