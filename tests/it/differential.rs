@@ -956,4 +956,16 @@ fn script_lines_split_like_redis_cli() {
     assert_eq!(steps[2].directives.only, Some(Proto::Resp3));
     assert_eq!(steps[2].args, [b"KEYS".to_vec(), b"*".to_vec()]);
     assert!(parse_script("PING #! nosuch\n").is_err());
+    let steps =
+        parse_script("@sub SUBSCRIBE a b #! replies=2\n@sub !recv 3\n!recv\n").expect("parses");
+    assert_eq!(steps[0].conn.as_deref(), Some("sub"));
+    assert_eq!(steps[0].directives.replies, 2);
+    assert_eq!(
+        steps[0].args,
+        [b"SUBSCRIBE".to_vec(), b"a".to_vec(), b"b".to_vec()]
+    );
+    assert!(steps[1].args.is_empty() && steps[1].directives.replies == 3);
+    assert!(steps[2].conn.is_none() && steps[2].directives.replies == 1);
+    assert!(parse_script("!recv x\n").is_err());
+    assert!(parse_script("@sub\n").is_err());
 }
