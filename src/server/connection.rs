@@ -18,6 +18,7 @@ use super::pubsub::Subscriptions;
 use super::transaction::{MultiState, WatchSet};
 use super::{ClientHandle, SharedState};
 use crate::commands::{Blocked, CommandError, Ctx, Flow};
+use crate::config::OutputLimits;
 use crate::protocol::{ParseLimits, Protocol, Reply, RequestParser};
 
 /// CLIENT REPLY mode.
@@ -80,19 +81,15 @@ impl Client {
 
     /// Checks the output waiting in `out` against the client's class limit; true
     /// when the client must be dropped (it has been counted and logged).
-    fn over_output_limit(&self, state: &SharedState, out: &Reply) -> bool {
-        let (limit, class) = {
-            let cfg = state.config();
-            let limits = &cfg.client_output_buffer_limit;
-            if self.subscriptions.active() {
-                (limits.pubsub, "pubsub")
-            } else {
-                (limits.normal, "normal")
-            }
+    fn over_output_limit(&self, state: &SharedState, limits: &OutputLimits, out: &Reply) -> bool {
+        let (limit, class) = if self.subscriptions.active() {
+            (&limits.pubsub, "pubsub")
+        } else {
+            (&limits.normal, "normal")
         };
         let pending = out.len() + self.handle.outbox.in_flight();
         self.handle
-            .enforce_output_limit(pending, &limit, &state.stats, class)
+            .enforce_output_limit(pending, limit, &state.stats, class)
     }
 }
 
@@ -117,12 +114,13 @@ where
     let peer = client.handle.addr;
 
     'conn: loop {
-        let (max_bulk_len, qbuf_limit, idle_timeout) = {
+        let (max_bulk_len, qbuf_limit, idle_timeout, out_limits) = {
             let cfg = state.config();
             (
                 cfg.proto_max_bulk_len,
                 cfg.client_query_buffer_limit,
                 cfg.timeout,
+                cfg.client_output_buffer_limit,
             )
         };
         // Run every complete request already buffered; their replies pile up in `out`.
@@ -148,7 +146,7 @@ where
                 client.take_pushes(&mut out);
             }
             let flow = execute(&state, &mut client, &mut out, argv);
-            if client.over_output_limit(&state, &out) {
+            if client.over_output_limit(&state, &out_limits, &out) {
                 break 'conn;
             }
             match flow {
@@ -186,7 +184,7 @@ where
             }
         }
         client.take_pushes(&mut out);
-        if !out.is_empty() && client.over_output_limit(&state, &out) {
+        if !out.is_empty() && client.over_output_limit(&state, &out_limits, &out) {
             break;
         }
         if flush(&mut stream, &state, &client, &mut out).await.is_err() {
