@@ -41,6 +41,7 @@ pub fn flushdb(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     for value in ctx.server.store.db(ctx.client.db).clear() {
         release(&value);
     }
+    ctx.server.store.clear_sessions(ctx.client.db);
     ctx.out.ok();
     Ok(Flow::Continue)
 }
@@ -48,10 +49,11 @@ pub fn flushdb(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 /// FLUSHALL [ASYNC|SYNC]
 pub fn flushall(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     flush_mode(argv)?;
-    for (_, db) in ctx.server.store.iter() {
+    for (index, db) in ctx.server.store.iter() {
         for value in db.clear() {
             release(&value);
         }
+        ctx.server.store.clear_sessions(index);
     }
     ctx.out.ok();
     Ok(Flow::Continue)

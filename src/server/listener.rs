@@ -239,10 +239,13 @@ async fn upkeep(state: SharedState) {
             }
             state.store.sweep_max_age(now);
         }
-        for (_, db) in state.store.iter() {
+        for (index, db) in state.store.iter() {
             let gone = db.sweep_expired(now, 1000);
-            for (_, value) in &gone {
+            for (key, value) in &gone {
                 crate::store::release(value);
+                state
+                    .store
+                    .key_removed(index, key, crate::store::EndReason::Expire, now);
             }
             db.prune_waiters();
             if !gone.is_empty() {
