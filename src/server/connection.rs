@@ -121,7 +121,7 @@ where
                 },
                 Ok(None) => break,
                 Err(e) => {
-                    tracing::debug!(%peer, error = %e, "protocol error, closing connection");
+                    tracing::info!(%peer, error = %e, "protocol error, closing connection");
                     out.error(&format!("ERR {e}"));
                     state.stats.record_error("ERR");
                     close = true;
@@ -160,7 +160,7 @@ where
                     state.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
                 }
                 Err(e) => {
-                    tracing::debug!(%peer, error = %e, "read failed, closing connection");
+                    tracing::info!(%peer, error = %e, "read failed, closing connection");
                     break;
                 }
             },
@@ -189,7 +189,7 @@ where
     let n = out.len();
     client.handle.omem.store(n, Ordering::Relaxed);
     if let Err(e) = stream.write_all(out.buffer()).await {
-        tracing::debug!(peer = %client.handle.addr, error = %e, "write failed, closing connection");
+        tracing::info!(peer = %client.handle.addr, error = %e, "write failed, closing connection");
         return Err(e);
     }
     state
@@ -272,7 +272,11 @@ where
                 break true;
             }
             read = stream.read_buf(inbuf) => match read {
-                Ok(0) | Err(_) => break false,
+                Ok(0) => break false,
+                Err(e) => {
+                    tracing::info!(peer = %client.handle.addr, error = %e, "read failed, closing connection");
+                    break false;
+                }
                 Ok(n) => {
                     state.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
                     if inbuf.len() as u64 > qbuf_limit {
@@ -320,11 +324,21 @@ fn run(state: &SharedState, client: &mut Client, out: &mut Reply, argv: &[Bytes]
             return Flow::Continue;
         }
     };
+    // The command's number: its counters and its histogram, without a name lookup.
+    let index = stats.index().of(spec);
+    let stat = index.and_then(|i| stats.command_at(i));
     if !client.authenticated && spec.flags & flags::NO_AUTH == 0 {
-        if let Some(s) = stats.command(spec.name) {
+        if let Some(s) = stat {
             s.rejected.fetch_add(1, Ordering::Relaxed);
         }
         reply_error(state, out, &CommandError::NoAuth);
+        return Flow::Continue;
+    }
+    if let Err(e) = state.check_oom(spec) {
+        if let Some(s) = stat {
+            s.rejected.fetch_add(1, Ordering::Relaxed);
+        }
+        reply_error(state, out, &e);
         return Flow::Continue;
     }
     client.handle.touch(spec.name);
@@ -337,12 +351,15 @@ fn run(state: &SharedState, client: &mut Client, out: &mut Reply, argv: &[Bytes]
         };
         handler(&mut ctx, argv)
     };
-    let usec = started.elapsed().as_micros() as u64;
+    let elapsed = started.elapsed();
     stats.commands_processed.fetch_add(1, Ordering::Relaxed);
-    let stat = stats.command(spec.name);
     if let Some(s) = stat {
         s.calls.fetch_add(1, Ordering::Relaxed);
-        s.usec.fetch_add(usec, Ordering::Relaxed);
+        s.usec
+            .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
+    }
+    if let (Some(metrics), Some(i)) = (&state.metrics, index) {
+        metrics.observe(i, elapsed);
     }
     match result {
         Ok(flow) => flow,
