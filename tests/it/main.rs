@@ -5,6 +5,7 @@ mod blocking;
 mod connection;
 mod differential;
 mod keys;
+mod metrics;
 mod protocol;
 mod server;
 mod streams;
