@@ -445,10 +445,11 @@ fn write_ringbus(server: &ServerState, o: &mut String) -> std::fmt::Result {
     }
     write!(
         o,
-        "events_appended:{}\r\nevents_overwritten:{}\r\nevents_expired:{}\r\nbuffered_events:{}\r\nbuffered_bytes:{}\r\npubsub_messages:{}\r\n",
+        "events_appended:{}\r\nevents_overwritten:{}\r\nevents_expired:{}\r\npending_overwritten:{}\r\nbuffered_events:{}\r\nbuffered_bytes:{}\r\npubsub_messages:{}\r\n",
         c.appended(),
         c.overwritten(),
         c.aged_out(),
+        c.pending_overwritten.load(Ordering::Relaxed),
         c.events(),
         c.used_bytes(),
         server.stats.pubsub_messages.load(Ordering::Relaxed),

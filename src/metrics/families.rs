@@ -124,6 +124,13 @@ const STORE_FAMILIES: &[(Family, StoreFigure)] = &[
         ),
         |s| s.counters.expired_keys.load(Ordering::Relaxed),
     ),
+    (
+        counter(
+            "ringbus_pending_overwritten_total",
+            "Consumer-group entries delivered but not acknowledged that a full ring overwrote: those consumers lost them.",
+        ),
+        |s| s.counters.pending_overwritten.load(Ordering::Relaxed),
+    ),
 ];
 
 const SESSIONS_ENDED: Family = counter(

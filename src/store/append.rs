@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::stream::{IdSpec, Stream, StreamError, StreamId, TrimStrategy};
+use super::stream::{IdSpec, NodeLimits, Stream, StreamError, StreamId, TrimStrategy};
 use super::tracks::KeyClass;
-use super::{release, EndReason, Lookup, Store, StreamCell, Value};
+use super::{release, EndReason, Lookup, Store, StreamCell, TrackCounters, Value};
 
 /// XADD's optional trimming.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,38 +79,11 @@ impl Store {
         if id == IdSpec::Explicit(StreamId::MIN) {
             return Err(StreamError::IdZero);
         }
-        let (capacity, limits, session, track) = {
-            let settings = self.settings();
-            let table = settings.table();
-            let (session, track) = match table.classify(key) {
-                KeyClass::Track { session, track } => (
-                    Some(Bytes::copy_from_slice(session)),
-                    Some(table.tracks()[track].name.as_str()),
-                ),
-                KeyClass::Standalone => (None, None),
-            };
-            // The counters live in `self`, so the borrow outlives the settings guard.
-            let track = self.counters.track(track);
-            (table.capacity(key), settings.node_limits, session, track)
-        };
+        let (capacity, limits, session, track) = self.placement(key);
         let cell = match self.stream(db, key, now_ms) {
             Some(cell) => cell,
             None if !create => return Ok(None),
-            None => {
-                let (value, _, expired) = self.db(db).get_or_insert_with(key, now_ms, || {
-                    let stream = Stream::new(capacity);
-                    Value::Stream(StreamCell::tracked(
-                        stream,
-                        now_ms,
-                        Arc::clone(track),
-                        key.len(),
-                    ))
-                });
-                if let Some(old) = expired {
-                    release(&old);
-                }
-                Arc::clone(value.stream())
-            }
+            None => self.create_stream(db, key, capacity, track, now_ms),
         };
         let (appended, wake) = {
             let mut state = cell.lock();
@@ -120,7 +93,18 @@ impl Store {
                 dropped = state.stream.set_capacity(capacity, &limits);
                 state.overwritten += dropped;
             }
+            let first_before = state.stream.first_entry().map(|e| e.id);
             let added = state.stream.add(id, fields, now_ms, &limits)?;
+            if added.evicted > 0 && !state.groups.is_empty() {
+                // Pending entries between the old and the new head were overwritten.
+                let first_after = state.stream.first_entry().map_or(added.id, |e| e.id);
+                let lost = state
+                    .groups
+                    .pending_in(first_before.unwrap_or(StreamId::MIN), first_after);
+                self.counters
+                    .pending_overwritten
+                    .fetch_add(lost, Ordering::Relaxed);
+            }
             if let Some(t) = trim {
                 state.stream.trim(t.strategy, t.approx, t.limit, &limits);
             }
@@ -144,6 +128,62 @@ impl Store {
             self.touch_session(db, &session, now_ms);
         }
         Ok(Some(appended))
+    }
+
+    /// The stream at `key`, or a new empty one in its track's capacity (XGROUP
+    /// CREATE ... MKSTREAM). Creating a session's track counts as activity of the
+    /// session, so an idle one is still ended in time.
+    pub fn stream_or_create(&self, db: usize, key: &Bytes, now_ms: u64) -> Arc<StreamCell> {
+        if let Some(cell) = self.stream(db, key, now_ms) {
+            return cell;
+        }
+        let (capacity, _, session, track) = self.placement(key);
+        let cell = self.create_stream(db, key, capacity, track, now_ms);
+        if let Some(session) = session {
+            self.touch_session(db, &session, now_ms);
+        }
+        cell
+    }
+
+    /// Where a new stream at `key` goes: its capacity, the node limits, the
+    /// session it is a track of (if any), and the counters it is counted in.
+    fn placement(&self, key: &[u8]) -> (usize, NodeLimits, Option<Bytes>, &Arc<TrackCounters>) {
+        let settings = self.settings();
+        let table = settings.table();
+        let (session, track) = match table.classify(key) {
+            KeyClass::Track { session, track } => (
+                Some(Bytes::copy_from_slice(session)),
+                Some(table.tracks()[track].name.as_str()),
+            ),
+            KeyClass::Standalone => (None, None),
+        };
+        // The counters live in `self`, so the borrow outlives the settings guard.
+        let counters = self.counters.track(track);
+        (table.capacity(key), settings.node_limits, session, counters)
+    }
+
+    /// Inserts an empty stream at `key` unless one appeared meanwhile.
+    fn create_stream(
+        &self,
+        db: usize,
+        key: &Bytes,
+        capacity: usize,
+        track: &Arc<TrackCounters>,
+        now_ms: u64,
+    ) -> Arc<StreamCell> {
+        let (value, _, expired) = self.db(db).get_or_insert_with(key, now_ms, || {
+            let stream = Stream::new(capacity);
+            Value::Stream(StreamCell::tracked(
+                stream,
+                now_ms,
+                Arc::clone(track),
+                key.len(),
+            ))
+        });
+        if let Some(old) = expired {
+            release(&old);
+        }
+        Arc::clone(value.stream())
     }
 
     /// The live stream at `key`. An expired key is removed on the way (its readers

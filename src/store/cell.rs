@@ -22,6 +22,7 @@ use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::Notify;
 
 use super::counters::TrackCounters;
+use super::groups::Groups;
 use super::stream::Stream;
 
 /// The shared handle to one stream.
@@ -41,6 +42,8 @@ pub struct CellState {
     pub last_append_ms: u64,
     /// Entries the ring has overwritten since the stream was created.
     pub overwritten: u64,
+    /// The stream's consumer groups.
+    pub groups: Groups,
     waiters: Vec<Weak<Notify>>,
     /// Bumped each time the waiters are taken, so a reader can tell whether its
     /// registration is still there without searching the list.
@@ -100,6 +103,7 @@ impl StreamCell {
                 stream,
                 last_append_ms: now_ms,
                 overwritten: 0,
+                groups: Groups::default(),
                 waiters: Vec::new(),
                 generation: 0,
                 fixed_bytes: fixed as u64,
@@ -163,12 +167,17 @@ impl Drop for CellGuard<'_> {
 }
 
 impl CellState {
-    /// (entries, bytes) the stream holds now, its key and cell included. State
-    /// added to a stream later (consumer groups) adds its bytes here.
+    /// (entries, bytes) the stream holds now, its key, cell and consumer groups
+    /// included. Whatever else a stream comes to hold adds its bytes here.
     fn footprint(&self) -> (u64, u64) {
+        let groups = if self.groups.is_empty() {
+            0
+        } else {
+            self.groups.mem_bytes()
+        };
         (
             self.stream.len(),
-            self.fixed_bytes + self.stream.mem_bytes() as u64,
+            self.fixed_bytes + (self.stream.mem_bytes() + groups) as u64,
         )
     }
 

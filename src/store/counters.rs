@@ -7,8 +7,8 @@
 //! A stream finds its slot once, when it is created, and keeps an `Arc` to it: the
 //! append path counts without any lookup.
 //!
-//! Adding a counter family (for example consumer groups' "pending entries
-//! overwritten before they were acknowledged"):
+//! Adding a counter family (`pending_overwritten`, consumer groups' entries
+//! overwritten before they were acknowledged, was added this way):
 //! 1. add an `AtomicU64` field here ([`TrackCounters`] when it is per track,
 //!    [`StoreCounters`] otherwise), documented, and count into it where it happens;
 //! 2. add one line to the store family table in `src/metrics/families.rs` with the
@@ -95,6 +95,9 @@ impl EndReason {
 pub struct StoreCounters {
     /// Keys removed by their TTL.
     pub expired_keys: AtomicU64,
+    /// Pending (delivered, unacknowledged) entries of consumer groups that the
+    /// ring overwrote before they were acknowledged.
+    pub pending_overwritten: AtomicU64,
     /// Sessions ended, by [`EndReason`] (index = position in [`EndReason::ALL`]).
     sessions_ended: [AtomicU64; 3],
     /// One slot per track configured at start, then [`OTHER_TRACK`] last.
@@ -120,6 +123,7 @@ impl StoreCounters {
         slots.push(Arc::new(TrackCounters::new(OTHER_TRACK)));
         StoreCounters {
             expired_keys: AtomicU64::new(0),
+            pending_overwritten: AtomicU64::new(0),
             sessions_ended: Default::default(),
             tracks: slots.into_boxed_slice(),
         }

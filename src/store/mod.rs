@@ -3,6 +3,7 @@
 mod append;
 pub mod cell;
 pub mod counters;
+pub mod groups;
 pub mod keyspace;
 pub mod sessions;
 pub mod settings;

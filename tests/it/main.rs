@@ -4,6 +4,7 @@
 mod blocking;
 mod connection;
 mod differential;
+mod groups;
 mod keys;
 mod metrics;
 mod protocol;
