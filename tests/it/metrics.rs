@@ -329,3 +329,24 @@ async fn maxmemory_refuses_denyoom_commands_as_redis() {
             >= used
     );
 }
+
+#[tokio::test]
+async fn consumer_groups_count_in_used_memory() {
+    let server = start_with(test_config()).await;
+    let mut raw = Raw::connect(server.local_addr()).await;
+    let used = |info: String| -> u64 { info_field(&info, "used_memory").parse().unwrap_or(0) };
+    raw.call(&["XADD", "s", "1-1", "a", "b"]).await;
+    let before = used(raw.call(&["INFO", "memory"]).await);
+    assert_eq!(
+        raw.call(&["XGROUP", "CREATE", "s", "g", "0"]).await,
+        "+OK\r\n"
+    );
+    let read = raw
+        .call(&["XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", ">"])
+        .await;
+    assert!(read.starts_with('*'), "{read}");
+    let with_group = used(raw.call(&["INFO", "memory"]).await);
+    assert!(with_group > before, "{with_group} > {before}");
+    assert_eq!(raw.call(&["XGROUP", "DESTROY", "s", "g"]).await, ":1\r\n");
+    assert_eq!(used(raw.call(&["INFO", "memory"]).await), before);
+}
