@@ -6,6 +6,7 @@
 
 mod args;
 mod error;
+mod index;
 pub mod spec;
 mod spec_table;
 
@@ -31,6 +32,7 @@ use tokio::sync::Notify;
 pub use args::{parse_i64, parse_u64, Args};
 pub(crate) use error::lossy;
 pub use error::CommandError;
+pub use index::CommandIndex;
 pub use spec::{flags, CommandSpec, Doc};
 
 use crate::protocol::Reply;

@@ -134,7 +134,7 @@ where
                 Ok(Some(argv)) => argv,
                 Ok(None) => break,
                 Err(e) => {
-                    tracing::debug!(%peer, error = %e, "protocol error, closing connection");
+                    tracing::info!(%peer, error = %e, "protocol error, closing connection");
                     out.error(&format!("ERR {e}"));
                     state.stats.record_error("ERR");
                     close = true;
@@ -222,7 +222,7 @@ where
                     state.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
                 }
                 Err(e) => {
-                    tracing::debug!(%peer, error = %e, "read failed, closing connection");
+                    tracing::info!(%peer, error = %e, "read failed, closing connection");
                     break;
                 }
             },
@@ -270,7 +270,7 @@ where
             }
             Ok(n) => written += n,
             Err(e) => {
-                tracing::debug!(peer = %handle.addr, error = %e, "write failed, closing connection");
+                tracing::info!(peer = %handle.addr, error = %e, "write failed, closing connection");
                 handle.omem.store(0, Ordering::Relaxed);
                 handle.outbox.set_in_flight(0);
                 return Err(e);
@@ -369,7 +369,11 @@ where
                 break true;
             }
             read = stream.read_buf(inbuf) => match read {
-                Ok(0) | Err(_) => break false,
+                Ok(0) => break false,
+                Err(e) => {
+                    tracing::info!(peer = %client.handle.addr, error = %e, "read failed, closing connection");
+                    break false;
+                }
                 Ok(n) => {
                     state.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
                     if inbuf.len() as u64 > qbuf_limit {

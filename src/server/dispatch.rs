@@ -1,5 +1,6 @@
-//! What happens to one request: the checks Redis makes before running a command
-//! (existence, arity, authentication, MULTI and RESP2 subscribed-mode rules), MULTI
+//! What happens to one request: the checks Redis makes before running a command, in
+//! its order (existence, arity, authentication, MULTI, `maxmemory`, RESP2
+//! subscribed mode), MULTI
 //! queueing, and the call itself with its statistics and error reply.
 
 use std::sync::atomic::Ordering;
@@ -102,6 +103,10 @@ fn run(state: &ServerState, client: &mut Client, out: &mut Reply, argv: &[Bytes]
         reject(state, client, out, spec.name, &e);
         return Flow::Continue;
     }
+    if let Some(e) = out_of_memory(state, client, spec) {
+        reject(state, client, out, spec.name, &e);
+        return Flow::Continue;
+    }
     if client.subscriptions.active()
         && out.protocol() == Protocol::Resp2
         && !allowed_when_subscribed(spec.name)
@@ -126,6 +131,26 @@ fn run(state: &ServerState, client: &mut Client, out: &mut Reply, argv: &[Bytes]
     call(state, client, out, spec, handler, argv)
 }
 
+/// Redis's `maxmemory` check (policy `noeviction`): over the limit, commands that
+/// may grow memory are refused; inside MULTI so is queueing anything but EXEC,
+/// DISCARD, QUIT and RESET, and EXEC when a queued command may grow memory.
+fn out_of_memory(
+    state: &ServerState,
+    client: &Client,
+    spec: &'static CommandSpec,
+) -> Option<CommandError> {
+    let denyoom = match &client.multi {
+        Some(multi) if spec.name == "exec" => multi.may_grow_memory(),
+        Some(_) => !matches!(spec.name, "discard" | "quit" | "reset"),
+        None => spec.flags & flags::DENYOOM != 0,
+    };
+    if !denyoom {
+        return None;
+    }
+    let max = state.maxmemory();
+    (max != 0 && state.used_memory() > max).then_some(CommandError::OutOfMemory)
+}
+
 /// Calls a command that passed the checks: its handler, statistics and error reply.
 /// EXEC calls it for each queued command.
 pub(crate) fn call(
@@ -137,6 +162,9 @@ pub(crate) fn call(
     argv: &[Bytes],
 ) -> Flow {
     let stats = &state.stats;
+    // The command's number: its counters and its histogram, without a name lookup.
+    let index = stats.index().of(spec);
+    let stat = index.and_then(|i| stats.command_at(i));
     let started = Instant::now();
     let result = {
         let mut ctx = Ctx {
@@ -146,12 +174,15 @@ pub(crate) fn call(
         };
         handler(&mut ctx, argv)
     };
-    let usec = started.elapsed().as_micros() as u64;
+    let elapsed = started.elapsed();
     stats.commands_processed.fetch_add(1, Ordering::Relaxed);
-    let stat = stats.command(spec.name);
     if let Some(s) = stat {
         s.calls.fetch_add(1, Ordering::Relaxed);
-        s.usec.fetch_add(usec, Ordering::Relaxed);
+        s.usec
+            .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
+    }
+    if let (Some(metrics), Some(i)) = (&state.metrics, index) {
+        metrics.observe(i, elapsed);
     }
     match result {
         Ok(flow) => flow,

@@ -15,7 +15,7 @@ use bytes::Bytes;
 
 use super::dispatch::call;
 use super::{Client, ServerState};
-use crate::commands::{CommandError, CommandSpec, Ctx, Flow, Handler};
+use crate::commands::{flags, CommandError, CommandSpec, Ctx, Flow, Handler};
 use crate::protocol::Reply;
 use crate::store::{defer_wakeups, Store, WatchFlag};
 
@@ -35,12 +35,15 @@ pub struct MultiState {
     aborted: bool,
     /// Bytes of the queued arguments (CLIENT LIST `multi-mem`).
     bytes: usize,
+    /// A queued command may grow memory (`denyoom`): EXEC is refused over maxmemory.
+    denyoom: bool,
 }
 
 impl MultiState {
     /// Queues a command that passed the checks.
     pub fn queue(&mut self, spec: &'static CommandSpec, handler: Handler, argv: &[Bytes]) {
         self.bytes += argv.iter().map(|a| a.len() + 16).sum::<usize>();
+        self.denyoom |= spec.flags & flags::DENYOOM != 0;
         self.queue.push(Queued {
             spec,
             handler,
@@ -61,6 +64,11 @@ impl MultiState {
     /// True when nothing is queued.
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
+    }
+
+    /// True when a queued command may grow memory (Redis's `denyoom` flag).
+    pub fn may_grow_memory(&self) -> bool {
+        self.denyoom
     }
 
     /// Memory held by the queue (CLIENT LIST `multi-mem`).

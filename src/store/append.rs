@@ -2,14 +2,14 @@
 //! (creating the stream in its track's capacity), and looking a stream up with
 //! expiry and max-age applied.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::Bytes;
 
 use super::stream::{IdSpec, NodeLimits, Stream, StreamError, StreamId, TrimStrategy};
 use super::tracks::KeyClass;
-use super::{release, Lookup, Store, StreamCell, Value};
+use super::{release, EndReason, Lookup, Store, StreamCell, TrackCounters, Value};
 
 /// XADD's optional trimming.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,22 +56,6 @@ pub struct Appended {
     pub overwritten: u64,
 }
 
-/// Counters the store keeps for INFO and metrics.
-#[derive(Debug, Default)]
-pub struct StoreCounters {
-    /// Entries appended.
-    pub appended: AtomicU64,
-    /// Entries overwritten by full rings.
-    pub overwritten: AtomicU64,
-    /// Entries removed for being older than their track's max age.
-    pub aged_out: AtomicU64,
-    /// Keys removed by their TTL.
-    pub expired_keys: AtomicU64,
-    /// Pending (delivered, unacknowledged) entries of consumer groups that the
-    /// ring overwrote before they were acknowledged.
-    pub pending_overwritten: AtomicU64,
-}
-
 impl Store {
     /// Appends to the stream at `key` in database `db`, creating it with its track's
     /// capacity unless `!req.create` (then `Ok(None)` when it does not exist).
@@ -95,17 +79,18 @@ impl Store {
         if id == IdSpec::Explicit(StreamId::MIN) {
             return Err(StreamError::IdZero);
         }
-        let (capacity, limits, session) = self.placement(key);
+        let (capacity, limits, session, track) = self.placement(key);
         let cell = match self.stream(db, key, now_ms) {
             Some(cell) => cell,
             None if !create => return Ok(None),
-            None => self.create_stream(db, key, capacity, now_ms),
+            None => self.create_stream(db, key, capacity, track, now_ms),
         };
         let (appended, wake) = {
             let mut state = cell.lock();
+            let mut dropped = 0;
             if state.stream.capacity() != capacity {
                 // CONFIG SET changed the capacity: the stream follows on its next append.
-                let dropped = state.stream.set_capacity(capacity, &limits);
+                dropped = state.stream.set_capacity(capacity, &limits);
                 state.overwritten += dropped;
             }
             let first_before = state.stream.first_entry().map(|e| e.id);
@@ -129,16 +114,17 @@ impl Store {
                 id: added.id,
                 overwritten: added.evicted,
             };
+            let counts = cell.track();
+            counts.appended.fetch_add(1, Ordering::Relaxed);
+            if added.evicted + dropped > 0 {
+                counts
+                    .overwritten
+                    .fetch_add(added.evicted + dropped, Ordering::Relaxed);
+            }
             (appended, state.take_waiters())
         };
         wake.ring();
         self.touch(db, key);
-        self.counters.appended.fetch_add(1, Ordering::Relaxed);
-        if appended.overwritten > 0 {
-            self.counters
-                .overwritten
-                .fetch_add(appended.overwritten, Ordering::Relaxed);
-        }
         if let Some(session) = session {
             self.touch_session(db, &session, now_ms);
         }
@@ -152,24 +138,29 @@ impl Store {
         if let Some(cell) = self.stream(db, key, now_ms) {
             return cell;
         }
-        let (capacity, _, session) = self.placement(key);
-        let cell = self.create_stream(db, key, capacity, now_ms);
+        let (capacity, _, session, track) = self.placement(key);
+        let cell = self.create_stream(db, key, capacity, track, now_ms);
         if let Some(session) = session {
             self.touch_session(db, &session, now_ms);
         }
         cell
     }
 
-    /// Where a new stream at `key` goes: its capacity, the node limits, and the
-    /// session it is a track of (if any).
-    fn placement(&self, key: &[u8]) -> (usize, NodeLimits, Option<Bytes>) {
+    /// Where a new stream at `key` goes: its capacity, the node limits, the
+    /// session it is a track of (if any), and the counters it is counted in.
+    fn placement(&self, key: &[u8]) -> (usize, NodeLimits, Option<Bytes>, &Arc<TrackCounters>) {
         let settings = self.settings();
         let table = settings.table();
-        let session = match table.classify(key) {
-            KeyClass::Track { session, .. } => Some(Bytes::copy_from_slice(session)),
-            KeyClass::Standalone => None,
+        let (session, track) = match table.classify(key) {
+            KeyClass::Track { session, track } => (
+                Some(Bytes::copy_from_slice(session)),
+                Some(table.tracks()[track].name.as_str()),
+            ),
+            KeyClass::Standalone => (None, None),
         };
-        (table.capacity(key), settings.node_limits, session)
+        // The counters live in `self`, so the borrow outlives the settings guard.
+        let counters = self.counters.track(track);
+        (table.capacity(key), settings.node_limits, session, counters)
     }
 
     /// Inserts an empty stream at `key` unless one appeared meanwhile.
@@ -178,10 +169,17 @@ impl Store {
         db: usize,
         key: &Bytes,
         capacity: usize,
+        track: &Arc<TrackCounters>,
         now_ms: u64,
     ) -> Arc<StreamCell> {
         let (value, _, expired) = self.db(db).get_or_insert_with(key, now_ms, || {
-            Value::Stream(StreamCell::new(Stream::new(capacity), now_ms))
+            let stream = Stream::new(capacity);
+            Value::Stream(StreamCell::tracked(
+                stream,
+                now_ms,
+                Arc::clone(track),
+                key.len(),
+            ))
         });
         if let Some(old) = expired {
             release(&old);
@@ -197,6 +195,7 @@ impl Store {
             Lookup::Expired(value) => {
                 self.counters.expired_keys.fetch_add(1, Ordering::Relaxed);
                 release(&value);
+                self.key_removed(db, key, EndReason::Expire, now_ms);
                 return None;
             }
             Lookup::Missing => return None,
@@ -210,7 +209,7 @@ impl Store {
                 let gone = state
                     .stream
                     .trim(TrimStrategy::MinId(cutoff), false, None, &limits);
-                self.counters.aged_out.fetch_add(gone, Ordering::Relaxed);
+                cell.track().aged_out.fetch_add(gone, Ordering::Relaxed);
                 drop(state);
                 if gone > 0 {
                     self.touch(db, key);

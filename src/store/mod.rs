@@ -2,6 +2,7 @@
 
 mod append;
 pub mod cell;
+pub mod counters;
 pub mod gate;
 pub mod groups;
 pub mod keyspace;
@@ -16,8 +17,9 @@ use std::sync::Arc;
 
 use parking_lot::{RwLock, RwLockReadGuard};
 
-pub use append::{AppendRequest, Appended, StoreCounters, TrimSpec};
-pub use cell::{CellState, StreamCell, Wakeups};
+pub use append::{AppendRequest, Appended, TrimSpec};
+pub use cell::{CellGuard, CellState, StreamCell, Wakeups};
+pub use counters::{EndReason, StoreCounters, TrackCounters, OTHER_TRACK};
 pub use gate::{defer_wakeups, DeferredWakeups, Gate};
 pub use sessions::{SessionInfo, SessionState, TrackInfo};
 pub use settings::StoreSettings;
@@ -52,7 +54,9 @@ pub struct Store {
     /// Per database: the sessions that have streams, keyed by session id.
     sessions: Box<[Db<Arc<SessionState>>]>,
     settings: RwLock<StoreSettings>,
-    /// Appends, overwrites, age-outs and expiries, for INFO and metrics.
+    /// Appends, overwrites, age-outs, expiries, sessions ended, and what each track
+    /// holds, for INFO, metrics and `maxmemory`. Its track slots are the tracks
+    /// configured when the store was made (see [`counters`]).
     pub counters: StoreCounters,
     /// Makes EXEC atomic: see [`gate`].
     pub gate: Gate,
@@ -62,11 +66,12 @@ impl Store {
     /// A store with `databases` empty databases and `settings`.
     pub fn new(databases: usize, settings: StoreSettings) -> Self {
         let n = databases.max(1);
+        let counters = StoreCounters::new(settings.tracks.iter().map(|t| t.name.as_str()));
         Store {
             dbs: (0..n).map(|_| Db::default()).collect(),
             sessions: (0..n).map(|_| Db::default()).collect(),
             settings: RwLock::new(settings),
-            counters: StoreCounters::default(),
+            counters,
             gate: Gate::default(),
         }
     }

@@ -6,6 +6,7 @@ mod connection;
 mod differential;
 mod groups;
 mod keys;
+mod metrics;
 mod protocol;
 mod pubsub;
 mod server;
