@@ -11,12 +11,15 @@ mod spec_table;
 
 mod command;
 mod connection;
+mod groups;
 mod keys;
 mod server;
 mod sessions;
 mod streams;
 mod xinfo;
+mod xinfo_groups;
 mod xread;
+mod xreadgroup;
 
 use std::sync::Arc;
 
@@ -124,6 +127,12 @@ fn handler(name: &str) -> Option<Handler> {
         "xread" => xread::xread,
         "xinfo" => xinfo::xinfo,
         "xsetid" => xinfo::xsetid,
+        "xgroup" => groups::xgroup,
+        "xack" => groups::xack,
+        "xpending" => groups::xpending,
+        "xclaim" => groups::xclaim,
+        "xautoclaim" => groups::xautoclaim,
+        "xreadgroup" => xreadgroup::xreadgroup,
         "session.end" => sessions::end,
         "session.info" => sessions::info,
         "session.list" => sessions::list,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::stream::{IdSpec, Stream, StreamError, StreamId, TrimStrategy};
+use super::stream::{IdSpec, NodeLimits, Stream, StreamError, StreamId, TrimStrategy};
 use super::tracks::KeyClass;
 use super::{release, Lookup, Store, StreamCell, Value};
 
@@ -67,6 +67,9 @@ pub struct StoreCounters {
     pub aged_out: AtomicU64,
     /// Keys removed by their TTL.
     pub expired_keys: AtomicU64,
+    /// Pending (delivered, unacknowledged) entries of consumer groups that the
+    /// ring overwrote before they were acknowledged.
+    pub pending_overwritten: AtomicU64,
 }
 
 impl Store {
@@ -92,27 +95,11 @@ impl Store {
         if id == IdSpec::Explicit(StreamId::MIN) {
             return Err(StreamError::IdZero);
         }
-        let (capacity, limits, session) = {
-            let settings = self.settings();
-            let table = settings.table();
-            let session = match table.classify(key) {
-                KeyClass::Track { session, .. } => Some(Bytes::copy_from_slice(session)),
-                KeyClass::Standalone => None,
-            };
-            (table.capacity(key), settings.node_limits, session)
-        };
+        let (capacity, limits, session) = self.placement(key);
         let cell = match self.stream(db, key, now_ms) {
             Some(cell) => cell,
             None if !create => return Ok(None),
-            None => {
-                let (value, _, expired) = self.db(db).get_or_insert_with(key, now_ms, || {
-                    Value::Stream(StreamCell::new(Stream::new(capacity), now_ms))
-                });
-                if let Some(old) = expired {
-                    release(&old);
-                }
-                Arc::clone(value.stream())
-            }
+            None => self.create_stream(db, key, capacity, now_ms),
         };
         let (appended, wake) = {
             let mut state = cell.lock();
@@ -121,7 +108,18 @@ impl Store {
                 let dropped = state.stream.set_capacity(capacity, &limits);
                 state.overwritten += dropped;
             }
+            let first_before = state.stream.first_entry().map(|e| e.id);
             let added = state.stream.add(id, fields, now_ms, &limits)?;
+            if added.evicted > 0 && !state.groups.is_empty() {
+                // Pending entries between the old and the new head were overwritten.
+                let first_after = state.stream.first_entry().map_or(added.id, |e| e.id);
+                let lost = state
+                    .groups
+                    .pending_in(first_before.unwrap_or(StreamId::MIN), first_after);
+                self.counters
+                    .pending_overwritten
+                    .fetch_add(lost, Ordering::Relaxed);
+            }
             if let Some(t) = trim {
                 state.stream.trim(t.strategy, t.approx, t.limit, &limits);
             }
@@ -144,6 +142,50 @@ impl Store {
             self.touch_session(db, &session, now_ms);
         }
         Ok(Some(appended))
+    }
+
+    /// The stream at `key`, or a new empty one in its track's capacity (XGROUP
+    /// CREATE ... MKSTREAM). Creating a session's track counts as activity of the
+    /// session, so an idle one is still ended in time.
+    pub fn stream_or_create(&self, db: usize, key: &Bytes, now_ms: u64) -> Arc<StreamCell> {
+        if let Some(cell) = self.stream(db, key, now_ms) {
+            return cell;
+        }
+        let (capacity, _, session) = self.placement(key);
+        let cell = self.create_stream(db, key, capacity, now_ms);
+        if let Some(session) = session {
+            self.touch_session(db, &session, now_ms);
+        }
+        cell
+    }
+
+    /// Where a new stream at `key` goes: its capacity, the node limits, and the
+    /// session it is a track of (if any).
+    fn placement(&self, key: &[u8]) -> (usize, NodeLimits, Option<Bytes>) {
+        let settings = self.settings();
+        let table = settings.table();
+        let session = match table.classify(key) {
+            KeyClass::Track { session, .. } => Some(Bytes::copy_from_slice(session)),
+            KeyClass::Standalone => None,
+        };
+        (table.capacity(key), settings.node_limits, session)
+    }
+
+    /// Inserts an empty stream at `key` unless one appeared meanwhile.
+    fn create_stream(
+        &self,
+        db: usize,
+        key: &Bytes,
+        capacity: usize,
+        now_ms: u64,
+    ) -> Arc<StreamCell> {
+        let (value, _, expired) = self.db(db).get_or_insert_with(key, now_ms, || {
+            Value::Stream(StreamCell::new(Stream::new(capacity), now_ms))
+        });
+        if let Some(old) = expired {
+            release(&old);
+        }
+        Arc::clone(value.stream())
     }
 
     /// The live stream at `key`. An expired key is removed on the way (its readers

@@ -13,6 +13,7 @@ use std::sync::{Arc, Weak};
 use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::Notify;
 
+use super::groups::Groups;
 use super::stream::Stream;
 
 /// The shared handle to one stream.
@@ -30,6 +31,8 @@ pub struct CellState {
     pub last_append_ms: u64,
     /// Entries the ring has overwritten since the stream was created.
     pub overwritten: u64,
+    /// The stream's consumer groups.
+    pub groups: Groups,
     waiters: Vec<Weak<Notify>>,
     /// Bumped each time the waiters are taken, so a reader can tell whether its
     /// registration is still there without searching the list.
@@ -70,6 +73,7 @@ impl StreamCell {
                 stream,
                 last_append_ms: now_ms,
                 overwritten: 0,
+                groups: Groups::default(),
                 waiters: Vec::new(),
                 generation: 0,
             }),

@@ -2,6 +2,7 @@
 
 mod append;
 pub mod cell;
+pub mod groups;
 pub mod keyspace;
 pub mod sessions;
 pub mod settings;

@@ -38,7 +38,15 @@ async fn differential_against_redis() {
     };
     let started = Instant::now();
     let redis = RedisServer::start(&bin).await;
-    let ringbus = start_with(test_config()).await;
+    let mut config = test_config();
+    // Keys `<session>:ring3` are rings of 3 entries: scripts append to them with
+    // `MAXLEN 3`, so Redis trims exactly what the ring overwrites.
+    config.tracks.push(ringbus::config::TrackSpec {
+        name: "ring3".into(),
+        capacity: 3,
+        max_age: None,
+    });
+    let ringbus = start_with(config).await;
     let redis_version = redis_version(redis.addr).await;
 
     let scripts = load_scripts();

@@ -5,6 +5,7 @@ mod blocking;
 mod compat_async;
 mod connection;
 mod differential;
+mod groups;
 mod keys;
 mod protocol;
 mod server;

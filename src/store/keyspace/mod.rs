@@ -263,7 +263,8 @@ impl<V: Clone> Db<V> {
         let waiting = shard.put(
             hash,
             Slot {
-                key: key.clone(),
+                // Copied: a slice of the request would pin its whole read buffer.
+                key: Bytes::copy_from_slice(key),
                 value: value.clone(),
                 expires_at: None,
             },
@@ -572,7 +573,7 @@ fn rename_in<V: Clone>(
     } else {
         None
     };
-    slot.key = to.clone();
+    slot.key = Bytes::copy_from_slice(to);
     ring(d.put(ht, slot));
     RenameOutcome::Renamed(old)
 }
