@@ -1,7 +1,7 @@
 //! Client compatibility, Rust half (issue #5): the `redis` crate's typed API over one
 //! `MultiplexedConnection` shared by many tasks, as an async application uses it —
 //! concurrent XADD/XRANGE/XLEN, XREAD BLOCK woken from another connection, pipelines,
-//! and `RedisError` for Redis's stream errors, in RESP2 and RESP3.
+//! `RedisError` for Redis's stream errors, and consumer groups, in RESP2 and RESP3.
 //!
 //! By default each test starts its own ringbus on port 0. With
 //! `COMPAT_TARGET_ADDR=127.0.0.1:PORT` the tests talk to that server instead, and with
@@ -9,8 +9,8 @@
 //! were validated): ringbus-only assertions (capped tracks) then take Redis's answer.
 //! Every test uses keys under its own prefix.
 //!
-//! Transactions, pub/sub and consumer groups are in `compat_async_pending.rs`, which
-//! joins the module list when those features are merged.
+//! Transactions and pub/sub are in `compat_async_pending.rs`, which joins the module
+//! list when that branch is merged.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -19,8 +19,9 @@ use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 use redis::streams::{
-    StreamMaxlen, StreamRangeReply, StreamReadOptions, StreamReadReply, StreamTrimOptions,
-    StreamTrimmingMode,
+    StreamAutoClaimOptions, StreamAutoClaimReply, StreamClaimReply, StreamInfoConsumersReply,
+    StreamInfoGroupsReply, StreamMaxlen, StreamPendingCountReply, StreamPendingReply,
+    StreamRangeReply, StreamReadOptions, StreamReadReply, StreamTrimOptions, StreamTrimmingMode,
 };
 use redis::{AsyncCommands, ErrorKind, RedisResult};
 use ringbus::server::RunningServer;
@@ -542,4 +543,210 @@ async fn session_track_keeps_its_newest_1000() {
     let oldest: StreamRangeReply = con.xrange_count(&k, "-", "+", 1).await.expect("XRANGE");
     assert_eq!(oldest.ids[0].id, ids[first]);
     cleanup(&mut con, &p).await;
+}
+
+#[tokio::test]
+async fn consumer_group_flow() {
+    let t = target().await;
+    for resp3 in [false, true] {
+        let p = prefix("groups");
+        let mut con = multiplexed(t.addr, resp3, None).await;
+        let k = format!("{p}:jobs");
+        let _: () = con
+            .xgroup_create_mkstream(&k, "workers", "0")
+            .await
+            .expect("XGROUP CREATE");
+        let busy = con
+            .xgroup_create::<_, _, _, ()>(&k, "workers", "0")
+            .await
+            .expect_err("BUSYGROUP");
+        assert_eq!(busy.code(), Some("BUSYGROUP"));
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            let id: String = con.xadd(&k, "*", &[("job", i)]).await.expect("XADD");
+            ids.push(id);
+        }
+        let opts = StreamReadOptions::default()
+            .group("workers", "alice")
+            .count(3);
+        let got: StreamReadReply = con
+            .xread_options(&[&k], &[">"], &opts)
+            .await
+            .expect("XREADGROUP");
+        assert_eq!(
+            got.keys[0]
+                .ids
+                .iter()
+                .map(|e| e.id.clone())
+                .collect::<Vec<_>>(),
+            ids[..3]
+        );
+        let opts = StreamReadOptions::default().group("workers", "bob");
+        let got: StreamReadReply = con
+            .xread_options(&[&k], &[">"], &opts)
+            .await
+            .expect("XREADGROUP");
+        assert_eq!(got.keys[0].ids.len(), 2);
+
+        let StreamPendingReply::Data(summary) =
+            con.xpending(&k, "workers").await.expect("XPENDING")
+        else {
+            panic!("pending entries expected");
+        };
+        assert_eq!(summary.count, 5);
+        assert_eq!(
+            (summary.start_id.as_str(), summary.end_id.as_str()),
+            (ids[0].as_str(), ids[4].as_str())
+        );
+        let per: Vec<(String, usize)> = summary
+            .consumers
+            .iter()
+            .map(|c| (c.name.clone(), c.pending))
+            .collect();
+        assert_eq!(per, [("alice".to_string(), 3), ("bob".to_string(), 2)]);
+
+        let acked: usize = con
+            .xack(&k, "workers", &[&ids[0], &ids[1]])
+            .await
+            .expect("XACK");
+        assert_eq!(acked, 2);
+        let detail: StreamPendingCountReply = con
+            .xpending_count(&k, "workers", "-", "+", 10)
+            .await
+            .expect("XPENDING range");
+        let rows: Vec<(String, String, usize)> = detail
+            .ids
+            .iter()
+            .map(|d| (d.id.clone(), d.consumer.clone(), d.times_delivered))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (ids[2].clone(), "alice".to_string(), 1),
+                (ids[3].clone(), "bob".to_string(), 1),
+                (ids[4].clone(), "bob".to_string(), 1)
+            ]
+        );
+
+        // A consumer re-reads its own pending history with an id instead of `>`.
+        let opts = StreamReadOptions::default().group("workers", "alice");
+        let history: StreamReadReply = con
+            .xread_options(&[&k], &["0"], &opts)
+            .await
+            .expect("XREADGROUP 0");
+        assert_eq!(
+            history.keys[0]
+                .ids
+                .iter()
+                .map(|e| e.id.clone())
+                .collect::<Vec<_>>(),
+            [ids[2].clone()]
+        );
+
+        let claimed: StreamClaimReply = con
+            .xclaim(&k, "workers", "carol", 0, &[&ids[2]])
+            .await
+            .expect("XCLAIM");
+        assert_eq!(claimed.ids[0].id, ids[2]);
+        assert_eq!(fields(&claimed.ids[0].map)["job"], "2");
+        let auto: StreamAutoClaimReply = con
+            .xautoclaim_options(
+                &k,
+                "workers",
+                "dave",
+                0,
+                "0-0",
+                StreamAutoClaimOptions::default().count(10),
+            )
+            .await
+            .expect("XAUTOCLAIM");
+        assert_eq!(auto.next_stream_id, "0-0");
+        assert_eq!(
+            auto.claimed
+                .iter()
+                .map(|e| e.id.clone())
+                .collect::<Vec<_>>(),
+            ids[2..]
+        );
+        assert!(auto.deleted_ids.is_empty());
+
+        let groups: StreamInfoGroupsReply = con.xinfo_groups(&k).await.expect("XINFO GROUPS");
+        assert_eq!(groups.groups.len(), 1);
+        let g = &groups.groups[0];
+        assert_eq!((g.name.as_str(), g.consumers, g.pending), ("workers", 4, 3));
+        assert_eq!(g.last_delivered_id, ids[4]);
+        assert_eq!(g.entries_read, Some(5));
+        assert_eq!(g.lag, Some(0));
+        let consumers: StreamInfoConsumersReply = con
+            .xinfo_consumers(&k, "workers")
+            .await
+            .expect("XINFO CONSUMERS");
+        let mut names: Vec<String> = consumers.consumers.iter().map(|c| c.name.clone()).collect();
+        names.sort();
+        assert_eq!(names, ["alice", "bob", "carol", "dave"]);
+
+        let err = con
+            .xread_options::<_, _, StreamReadReply>(
+                &[&k],
+                &[">"],
+                &StreamReadOptions::default().group("nosuch", "c"),
+            )
+            .await
+            .expect_err("NOGROUP");
+        assert_eq!(err.code(), Some("NOGROUP"));
+        assert_eq!(
+            err.detail(),
+            Some(
+                format!(
+                    "No such key '{k}' or consumer group 'nosuch' in XREADGROUP with GROUP option"
+                )
+                .as_str()
+            )
+        );
+        let destroyed: usize = con
+            .xgroup_destroy(&k, "workers")
+            .await
+            .expect("XGROUP DESTROY");
+        assert_eq!(destroyed, 1);
+        cleanup(&mut con, &p).await;
+    }
+}
+
+#[tokio::test]
+async fn blocked_xreadgroup_is_woken_by_xadd() {
+    let t = target().await;
+    for resp3 in [false, true] {
+        let p = prefix("groupblock");
+        let mut writer = multiplexed(t.addr, resp3, None).await;
+        let k = format!("{p}:queue");
+        let _: () = writer
+            .xgroup_create_mkstream(&k, "g", "$")
+            .await
+            .expect("XGROUP CREATE");
+        let name = format!("{p}-worker");
+        let mut worker = multiplexed(t.addr, resp3, Some(&name)).await;
+        let key = k.clone();
+        let blocked = tokio::spawn(async move {
+            let opts = StreamReadOptions::default().group("g", "w").block(5000);
+            let reply: Option<StreamReadReply> = worker
+                .xread_options(&[&key], &[">"], &opts)
+                .await
+                .expect("XREADGROUP");
+            reply
+        });
+        wait_blocked(&mut writer, &name).await;
+        let id: String = writer
+            .xadd(&k, "*", &[("task", "wake")])
+            .await
+            .expect("XADD");
+        let reply = tokio::time::timeout(WAIT, blocked)
+            .await
+            .expect("answered within 5 s")
+            .expect("task")
+            .expect("entries");
+        assert_eq!(reply.keys[0].ids[0].id, id);
+        let pending: StreamPendingReply = writer.xpending(&k, "g").await.expect("XPENDING");
+        assert_eq!(pending.count(), 1);
+        cleanup(&mut writer, &p).await;
+    }
 }
