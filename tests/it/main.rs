@@ -2,6 +2,7 @@
 //! and RESP3) and by raw bytes for protocol edge cases.
 
 mod blocking;
+mod compat_async;
 mod connection;
 mod differential;
 mod groups;
