@@ -3,6 +3,7 @@
 
 mod blocking;
 mod compat_async;
+mod compat_async_pending;
 mod connection;
 mod differential;
 mod groups;
