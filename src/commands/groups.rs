@@ -175,7 +175,7 @@ pub fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
                 wake.ring();
             }
         }
-        b"createconsumer" if argv.len() == 5 => {
+        b"createconsumer" | b"delconsumer" if argv.len() == 5 => {
             let Some(cell) = cell else {
                 return Err(CommandError::NoSuchKey);
             };
@@ -184,18 +184,13 @@ pub fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
                 .groups
                 .get_mut(group)
                 .ok_or_else(|| no_group_for_key(key, group))?;
-            ctx.out.integer(i64::from(g.create_consumer(&argv[4], now)));
-        }
-        b"delconsumer" if argv.len() == 5 => {
-            let Some(cell) = cell else {
-                return Err(CommandError::NoSuchKey);
+            let n = if sub == b"createconsumer" {
+                i64::from(g.create_consumer(&argv[4], now))
+            } else {
+                // DELCONSUMER answers how many entries the consumer had pending.
+                g.delete_consumer(&argv[4]) as i64
             };
-            let mut state = cell.lock();
-            let g = state
-                .groups
-                .get_mut(group)
-                .ok_or_else(|| no_group_for_key(key, group))?;
-            ctx.out.integer(g.delete_consumer(&argv[4]) as i64);
+            ctx.out.integer(n);
         }
         _ => return Err(subcommand_syntax_error(argv)),
     }

@@ -40,6 +40,27 @@ fn spawn_call(
     })
 }
 
+/// `XREADGROUP GROUP group consumer BLOCK 0 STREAMS key >` in a task.
+fn spawn_blocked_read(
+    con: redis::aio::MultiplexedConnection,
+    group: &str,
+    consumer: &str,
+    key: &str,
+) -> tokio::task::JoinHandle<redis::RedisResult<Value>> {
+    let args = [
+        "XREADGROUP",
+        "GROUP",
+        group,
+        consumer,
+        "BLOCK",
+        "0",
+        "STREAMS",
+        key,
+        ">",
+    ];
+    spawn_call(con, &args)
+}
+
 async fn answered(
     task: tokio::task::JoinHandle<redis::RedisResult<Value>>,
 ) -> redis::RedisResult<Value> {
@@ -71,20 +92,7 @@ async fn a_blocked_reader_is_woken_by_an_append_and_owns_the_entry() {
             &["XGROUP", "CREATE", "s:conversation", "g", "$", "MKSTREAM"],
         )
         .await;
-        let task = spawn_call(
-            connect(addr, resp3).await,
-            &[
-                "XREADGROUP",
-                "GROUP",
-                "g",
-                "w1",
-                "BLOCK",
-                "0",
-                "STREAMS",
-                "s:conversation",
-                ">",
-            ],
-        );
+        let task = spawn_blocked_read(connect(addr, resp3).await, "g", "w1", "s:conversation");
         wait_blocked_clients(&mut admin, 1, WAIT).await;
         let id = xadd(
             &mut admin,
@@ -113,21 +121,8 @@ async fn one_append_goes_to_one_of_two_blocked_workers() {
     let addr = server.local_addr();
     let mut admin = connect(addr, false).await;
     call(&mut admin, &["XGROUP", "CREATE", "q", "g", "$", "MKSTREAM"]).await;
-    let read = |name: &'static str| {
-        [
-            "XREADGROUP",
-            "GROUP",
-            "g",
-            name,
-            "BLOCK",
-            "0",
-            "STREAMS",
-            "q",
-            ">",
-        ]
-    };
-    let mut a = spawn_call(connect(addr, false).await, &read("a"));
-    let mut b = spawn_call(connect(addr, false).await, &read("b"));
+    let mut a = spawn_blocked_read(connect(addr, false).await, "g", "a", "q");
+    let mut b = spawn_blocked_read(connect(addr, false).await, "g", "b", "q");
     wait_blocked_clients(&mut admin, 2, WAIT).await;
     let first = xadd(&mut admin, "q", "*", &[("job", "1")]).await;
     // Exactly one worker gets the entry; the other stays blocked.
@@ -151,20 +146,7 @@ async fn destroying_the_group_answers_nogroup() {
     let addr = server.local_addr();
     let mut admin = connect(addr, false).await;
     call(&mut admin, &["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]).await;
-    let task = spawn_call(
-        connect(addr, false).await,
-        &[
-            "XREADGROUP",
-            "GROUP",
-            "g",
-            "c",
-            "BLOCK",
-            "0",
-            "STREAMS",
-            "s",
-            ">",
-        ],
-    );
+    let task = spawn_blocked_read(connect(addr, false).await, "g", "c", "s");
     wait_blocked_clients(&mut admin, 1, WAIT).await;
     assert_eq!(int(&mut admin, &["XGROUP", "DESTROY", "s", "g"]).await, 1);
     let err = answered(task).await.expect_err("an error reply");
@@ -187,20 +169,7 @@ async fn deleting_the_stream_or_ending_its_session_answers_unblocked() {
         ("exp", vec!["PEXPIRE", "exp", "1"]),
     ] {
         call(&mut admin, &["XGROUP", "CREATE", key, "g", "$", "MKSTREAM"]).await;
-        let task = spawn_call(
-            connect(addr, true).await,
-            &[
-                "XREADGROUP",
-                "GROUP",
-                "g",
-                "c",
-                "BLOCK",
-                "0",
-                "STREAMS",
-                key,
-                ">",
-            ],
-        );
+        let task = spawn_blocked_read(connect(addr, true).await, "g", "c", key);
         wait_blocked_clients(&mut admin, 1, WAIT).await;
         call(&mut admin, &end).await;
         let err = answered(task).await.expect_err("an error reply");
