@@ -25,7 +25,7 @@ type Res = Result<Flow, CommandError>;
 
 /// What a stream is read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum From {
+enum ReadFrom {
     /// `>`: entries never delivered to the group.
     New,
     /// The consumer's pending entries from this ID (inclusive).
@@ -56,12 +56,12 @@ pub fn xreadgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
                     "The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.",
                 ))
             }
-            b">" => From::New,
+            b">" => ReadFrom::New,
             _ => match StreamId::parse_strict(id, 0)? {
                 // Redis marks `>` with the largest ID, so that ID reads new entries too.
-                StreamId::MAX => From::New,
+                StreamId::MAX => ReadFrom::New,
                 // History starts after the given ID.
-                id => From::History(id.incr().unwrap_or(StreamId::MIN)),
+                id => ReadFrom::History(id.incr().unwrap_or(StreamId::MIN)),
             },
         });
     }
@@ -92,7 +92,7 @@ pub fn xreadgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     let bell = Arc::new(Notify::new());
     op.count = Some(op.count.unwrap_or(BLOCKED_DEFAULT_COUNT));
     for key in keys {
-        if op.serve_key(ctx, key, From::New, &mut body, Some(&bell))? {
+        if op.serve_key(ctx, key, ReadFrom::New, &mut body, Some(&bell))? {
             finish(ctx, 1, &body);
             return Ok(Flow::Continue);
         }
@@ -134,7 +134,7 @@ impl ReadGroup {
         &mut self,
         ctx: &mut Ctx<'_>,
         key: &Bytes,
-        from: From,
+        from: ReadFrom,
         body: &mut BytesMut,
         bell: Option<&Arc<Notify>>,
     ) -> Result<bool, CommandError> {
@@ -151,7 +151,7 @@ impl ReadGroup {
             .stream
             .last_entry()
             .is_some_and(|e| e.id > group.last_id);
-        if from == From::New && !has_new {
+        if from == ReadFrom::New && !has_new {
             if let Some(bell) = bell {
                 let generation = state.register(bell);
                 self.cells
@@ -169,7 +169,7 @@ impl ReadGroup {
         &self,
         state: &mut CellState,
         key: &[u8],
-        from: From,
+        from: ReadFrom,
         body: &mut BytesMut,
         resp2: bool,
     ) {
@@ -185,7 +185,7 @@ impl ReadGroup {
         write_bulk(body, key);
         let mut entries = BytesMut::new();
         let n = match from {
-            From::New => {
+            ReadFrom::New => {
                 let opts = ReadNew {
                     count: self.count,
                     noack: self.noack,
@@ -194,7 +194,7 @@ impl ReadGroup {
                 let write = |e: EntryRef<'_>| e.write_resp(&mut entries);
                 group.read_new(stream, &self.consumer, opts, now, write).0
             }
-            From::History(start) => {
+            ReadFrom::History(start) => {
                 let write = |id: StreamId, e: Option<EntryRef<'_>>| match e {
                     Some(e) => e.write_resp(&mut entries),
                     None => {
@@ -234,7 +234,7 @@ impl BlockingOp for ReadGroup {
             // group's, and answers even if those entries were deleted since.
             if state.stream.last_id() > group.last_id {
                 let mut body = BytesMut::new();
-                self.write_read(&mut state, key, From::New, &mut body, resp2);
+                self.write_read(&mut state, key, ReadFrom::New, &mut body, resp2);
                 drop(state);
                 finish(ctx, 1, &body);
                 return Ok(true);
