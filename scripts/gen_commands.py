@@ -55,6 +55,13 @@ NAMES = [
     "persist", "rename", "renamenx",
     "xadd", "xlen", "xrange", "xrevrange", "xdel", "xtrim", "xread",
     "xinfo", "xinfo|stream", "xinfo|help", "xsetid",
+    "xinfo|groups", "xinfo|consumers",
+    "xgroup", "xgroup|create", "xgroup|setid", "xgroup|destroy", "xgroup|createconsumer",
+    "xgroup|delconsumer", "xgroup|help",
+    "xreadgroup", "xack", "xpending", "xclaim", "xautoclaim",
+    "multi", "exec", "discard", "watch", "unwatch",
+    "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "publish",
+    "pubsub", "pubsub|channels", "pubsub|numsub", "pubsub|numpat", "pubsub|help",
 ]
 
 # Commands whose keys Redis finds with a `getkeys_proc` when their key specs are

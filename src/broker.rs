@@ -22,7 +22,8 @@
 //! ```
 //!
 //! A server started with [`crate::server::start_with_broker`] serves the same
-//! streams to Redis clients.
+//! streams to Redis clients. Every call holds the store's transaction gate while it
+//! touches the store, so it never sees, nor lands inside, a client's EXEC.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -111,11 +112,13 @@ impl Session {
 
     /// Ends the session: every track goes at once. Returns streams removed.
     pub fn end(&self) -> usize {
+        let _gate = self.store.gate.shared();
         self.store.end_session(0, &self.id, now_ms())
     }
 
     /// Length, capacity, IDs and idle time per track; `None` when none holds a stream.
     pub fn info(&self) -> Option<SessionInfo> {
+        let _gate = self.store.gate.shared();
         self.store.session_info(0, &self.id, now_ms())
     }
 }
@@ -149,6 +152,7 @@ impl Track {
                 ]
             })
             .collect();
+        let _gate = self.store.gate.shared();
         let appended = self
             .store
             .append(0, &self.key, AppendRequest::new(&flat), now_ms())?;
@@ -158,6 +162,7 @@ impl Track {
 
     /// Entries held now.
     pub fn len(&self) -> u64 {
+        let _gate = self.store.gate.shared();
         self.store
             .stream(0, &self.key, now_ms())
             .map_or(0, |c| c.lock().stream.len())
@@ -170,6 +175,7 @@ impl Track {
 
     /// Entries with `start <= id <= end`, oldest first, at most `count` (XRANGE).
     pub fn range(&self, start: StreamId, end: StreamId, count: Option<usize>) -> Vec<Entry> {
+        let _gate = self.store.gate.shared();
         let Some(cell) = self.store.stream(0, &self.key, now_ms()) else {
             return Vec::new();
         };
@@ -207,6 +213,7 @@ impl Track {
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
         loop {
             // Register under the same lock that checks, so no append is missed.
+            let gate = self.store.gate.shared();
             let registered = match self.store.db(0).value_or_wait(&self.key, &bell, now_ms()) {
                 None => true,
                 Some(Value::Stream(cell)) => {
@@ -219,6 +226,7 @@ impl Track {
                     }
                 }
             };
+            drop(gate);
             if !registered {
                 let found = self.read_after(after, count);
                 if !found.is_empty() {

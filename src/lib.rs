@@ -23,6 +23,7 @@ pub mod broker;
 pub mod commands;
 pub mod config;
 pub mod glob;
+pub mod metrics;
 pub mod num;
 pub mod protocol;
 pub mod server;

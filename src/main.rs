@@ -38,10 +38,12 @@ fn init_logging(config: &Config) -> ringbus::server::LogReloader {
     .unwrap_or_else(|_| EnvFilter::new("info"));
     let (filter, handle) = reload::Layer::new(filter);
     let json = matches!(config.log_format, LogFormat::Json);
+    // Colours only on a terminal: log collectors get plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::registry()
         .with(filter)
         .with(json.then(|| fmt::layer().json().with_writer(std::io::stderr)))
-        .with((!json).then(|| fmt::layer().with_writer(std::io::stderr)))
+        .with((!json).then(|| fmt::layer().with_ansi(ansi).with_writer(std::io::stderr)))
         .init();
     Box::new(move |level: &str| {
         let filter = EnvFilter::try_new(level).map_err(|e| e.to_string())?;

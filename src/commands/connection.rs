@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 use super::{lossy, parse_i64, Args, CommandError, Ctx, Flow};
 use crate::protocol::{Protocol, Reply};
-use crate::server::{ReplyMode, Unblock};
+use crate::server::{ClientType, ReplyMode, Unblock};
 
 /// Redis version ringbus answers as: its behaviour is matched to 7.0.15.
 pub const REDIS_VERSION: &str = "7.0.15";
@@ -26,12 +26,21 @@ pub(crate) fn reply_help(out: &mut Reply, command: &str, lines: &[&str]) {
     out.simple("    Prints this help.");
 }
 
-/// PING [message]
+/// PING [message]. A subscribed RESP2 client gets `pong` and the message (or "")
+/// as a two-element array, as Redis answers in that mode.
 pub fn ping(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
-    match argv.len() {
-        1 => ctx.out.simple("PONG"),
-        2 => ctx.out.bulk(&argv[1]),
-        _ => return Err(CommandError::WrongArity("ping".into())),
+    if argv.len() > 2 {
+        return Err(CommandError::WrongArity("ping".into()));
+    }
+    if ctx.client.subscriptions.active() && ctx.out.protocol() == Protocol::Resp2 {
+        ctx.out.array(2);
+        ctx.out.bulk(b"pong");
+        ctx.out.bulk(argv.get(1).map_or(&b""[..], |m| m.as_ref()));
+        return Ok(Flow::Continue);
+    }
+    match argv.get(1) {
+        None => ctx.out.simple("PONG"),
+        Some(message) => ctx.out.bulk(message),
     }
     Ok(Flow::Continue)
 }
@@ -150,15 +159,21 @@ pub fn hello(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     Ok(Flow::Continue)
 }
 
-/// QUIT: reply OK, then close.
+/// QUIT: reply OK, then close. Subscriptions end before the reply, so whoever the
+/// client tells next sees them gone.
 pub fn quit(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Res {
+    ctx.client.subscriptions.clear();
     ctx.out.ok();
     Ok(Flow::Close)
 }
 
-/// RESET: back to the state of a new connection.
+/// RESET: back to the state of a new connection (transaction discarded, keys
+/// unwatched, every subscription left without confirmations).
 pub fn reset(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Res {
     let client = &mut *ctx.client;
+    client.end_multi();
+    client.watch = None;
+    client.subscriptions.clear();
     client.select(0);
     client.reply_mode = ReplyMode::On;
     client.skip_next = false;
@@ -237,12 +252,15 @@ const CLIENT_HELP: &[&str] = &[
     "    Protect current client connection from eviction.",
 ];
 
-/// Client types CLIENT LIST/KILL TYPE accept; every ringbus client is `normal`.
-fn client_type_matches(name: &[u8]) -> Result<bool, CommandError> {
+/// The client type CLIENT LIST/KILL TYPE names: subscribed clients are `pubsub`,
+/// the others `normal` (ringbus has no masters or replicas).
+fn client_type(name: &[u8]) -> Result<ClientType, CommandError> {
     let lower = name.to_ascii_lowercase();
     match lower.as_slice() {
-        b"normal" => Ok(true),
-        b"master" | b"slave" | b"replica" | b"pubsub" => Ok(false),
+        b"normal" => Ok(ClientType::Normal),
+        b"pubsub" => Ok(ClientType::PubSub),
+        b"master" => Ok(ClientType::Master),
+        b"slave" | b"replica" => Ok(ClientType::Replica),
         _ => Err(CommandError::err(format!(
             "Unknown client type '{}'",
             lossy(name, 128)
@@ -372,11 +390,10 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Result<(), CommandError> {
     let clients = ctx.server.clients.snapshot();
     let mut text = String::new();
     if args.len() == 2 && args[0].eq_ignore_ascii_case(b"type") {
-        if client_type_matches(&args[1])? {
-            for c in &clients {
-                text.push_str(&c.info_line());
-                text.push('\n');
-            }
+        let wanted = client_type(&args[1])?;
+        for c in clients.iter().filter(|c| c.client_type() == wanted) {
+            text.push_str(&c.info_line());
+            text.push('\n');
         }
     } else if args.len() > 1 && args[0].eq_ignore_ascii_case(b"id") {
         let mut ids = Vec::new();
@@ -425,7 +442,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Res {
             None => Err(CommandError::err("No such client")),
         };
     }
-    let (mut id, mut addr, mut laddr, mut normal_only, mut skipme) = (None, None, None, None, true);
+    let (mut id, mut addr, mut laddr, mut kind, mut skipme) = (None, None, None, None, true);
     let mut opts = Args::new(args);
     while let Some(opt) = opts.next_opt() {
         let Some(value) = opts.next_opt() else {
@@ -439,7 +456,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Res {
                     .ok_or_else(|| CommandError::err("client-id should be greater than 0"))?;
                 id = Some(v as u64);
             }
-            b"type" => normal_only = Some(client_type_matches(value)?),
+            b"type" => kind = Some(client_type(value)?),
             b"addr" => addr = Some(lossy(value, 256)),
             b"laddr" => laddr = Some(lossy(value, 256)),
             b"user" => {
@@ -467,7 +484,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Res {
         let hit = id.is_none_or(|id| c.id == id)
             && addr.as_ref().is_none_or(|a| c.addr.to_string() == *a)
             && laddr.as_ref().is_none_or(|a| c.laddr.to_string() == *a)
-            && normal_only.unwrap_or(true)
+            && kind.is_none_or(|k| c.client_type() == k)
             && !(skipme && c.id == me);
         if hit {
             c.kill.cancel();

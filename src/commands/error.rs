@@ -44,6 +44,9 @@ pub enum CommandError {
     /// A command that needs an existing key.
     #[error("ERR no such key")]
     NoSuchKey,
+    /// Over `maxmemory`, a command that may grow memory is refused.
+    #[error("OOM command not allowed when used memory > 'maxmemory'.")]
+    OutOfMemory,
     /// Any other `ERR ...` reply; holds the text after `ERR `.
     #[error("ERR {0}")]
     Err(String),

@@ -5,7 +5,9 @@ use bytes::Bytes;
 
 use super::{lossy, parse_i64, Args, CommandError, Ctx, Flow};
 use crate::glob;
-use crate::store::{now_ms, release, ExpireCondition, ExpireOutcome, Lookup, RenameOutcome};
+use crate::store::{
+    now_ms, release, EndReason, ExpireCondition, ExpireOutcome, Lookup, RenameOutcome,
+};
 
 type Res = Result<Flow, CommandError>;
 
@@ -17,6 +19,9 @@ pub fn del(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     for key in &argv[1..] {
         if let Some(value) = db.remove(key, now) {
             release(&value);
+            ctx.server
+                .store
+                .key_removed(ctx.client.db, key, EndReason::Command, now);
             removed += 1;
         }
     }
@@ -208,6 +213,9 @@ pub fn expire(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
         ExpireOutcome::Set => 1,
         ExpireOutcome::Deleted(value) => {
             release(&value);
+            ctx.server
+                .store
+                .key_removed(ctx.client.db, &argv[1], EndReason::Expire, now);
             1
         }
     };
@@ -256,12 +264,18 @@ pub fn persist(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 pub fn rename(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     let nx = argv[0].eq_ignore_ascii_case(b"renamenx");
     let db = ctx.server.store.db(ctx.client.db);
-    match db.rename(&argv[1], &argv[2], nx, now_ms()) {
+    let now = now_ms();
+    match db.rename(&argv[1], &argv[2], nx, now) {
         RenameOutcome::NoSuchKey => return Err(CommandError::NoSuchKey),
         RenameOutcome::DestinationExists => ctx.out.integer(0),
         RenameOutcome::Renamed(old) => {
             if let Some(old) = old {
                 release(&old);
+            }
+            if argv[1] != argv[2] {
+                ctx.server
+                    .store
+                    .key_removed(ctx.client.db, &argv[1], EndReason::Command, now);
             }
             if nx {
                 ctx.out.integer(1)

@@ -6,17 +6,23 @@
 
 mod args;
 mod error;
+mod index;
 pub mod spec;
 mod spec_table;
 
 mod command;
 mod connection;
+mod groups;
 mod keys;
+mod pubsub;
 mod server;
 mod sessions;
 mod streams;
+mod transactions;
 mod xinfo;
+mod xinfo_groups;
 mod xread;
+mod xreadgroup;
 
 use std::sync::Arc;
 
@@ -26,6 +32,7 @@ use tokio::sync::Notify;
 pub use args::{parse_i64, parse_u64, Args};
 pub(crate) use error::lossy;
 pub use error::CommandError;
+pub use index::CommandIndex;
 pub use spec::{flags, CommandSpec, Doc};
 
 use crate::protocol::Reply;
@@ -124,9 +131,26 @@ fn handler(name: &str) -> Option<Handler> {
         "xread" => xread::xread,
         "xinfo" => xinfo::xinfo,
         "xsetid" => xinfo::xsetid,
+        "xgroup" => groups::xgroup,
+        "xack" => groups::xack,
+        "xpending" => groups::xpending,
+        "xclaim" => groups::xclaim,
+        "xautoclaim" => groups::xautoclaim,
+        "xreadgroup" => xreadgroup::xreadgroup,
         "session.end" => sessions::end,
         "session.info" => sessions::info,
         "session.list" => sessions::list,
+        "multi" => transactions::multi,
+        "exec" => transactions::exec,
+        "discard" => transactions::discard,
+        "watch" => transactions::watch,
+        "unwatch" => transactions::unwatch,
+        "subscribe" => pubsub::subscribe,
+        "unsubscribe" => pubsub::unsubscribe,
+        "psubscribe" => pubsub::psubscribe,
+        "punsubscribe" => pubsub::punsubscribe,
+        "publish" => pubsub::publish,
+        "pubsub" => pubsub::pubsub,
         _ => return None,
     })
 }

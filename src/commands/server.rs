@@ -8,8 +8,9 @@ use bytes::Bytes;
 
 use super::connection::{reply_help, REDIS_VERSION};
 use super::{lossy, CommandError, Ctx, Flow};
+use crate::metrics::process;
 use crate::server::ServerState;
-use crate::store::release;
+use crate::store::{now_ms, release, EndReason};
 
 type Res = Result<Flow, CommandError>;
 
@@ -38,9 +39,10 @@ fn flush_mode(argv: &[Bytes]) -> Result<(), CommandError> {
 /// FLUSHDB [ASYNC|SYNC]
 pub fn flushdb(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     flush_mode(argv)?;
-    for value in ctx.server.store.db(ctx.client.db).clear() {
+    for value in ctx.server.store.db(ctx.client.db).clear(now_ms()) {
         release(&value);
     }
+    ctx.server.store.clear_sessions(ctx.client.db);
     ctx.out.ok();
     Ok(Flow::Continue)
 }
@@ -48,10 +50,11 @@ pub fn flushdb(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 /// FLUSHALL [ASYNC|SYNC]
 pub fn flushall(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     flush_mode(argv)?;
-    for (_, db) in ctx.server.store.iter() {
-        for value in db.clear() {
+    for (index, db) in ctx.server.store.iter() {
+        for value in db.clear(now_ms()) {
             release(&value);
         }
+        ctx.server.store.clear_sessions(index);
     }
     ctx.out.ok();
     Ok(Flow::Continue)
@@ -207,6 +210,7 @@ const DEFAULT_SECTIONS: &[&str] = &[
     "errorstats",
     "cluster",
     "keyspace",
+    "ringbus",
 ];
 
 /// INFO [section ...]
@@ -246,40 +250,6 @@ pub fn human_bytes(n: u64) -> String {
     } else {
         format!("{:.2}T", n / (K * K * K * K))
     }
-}
-
-/// Resident set size of this process, from /proc (0 where there is none).
-pub fn resident_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map_or(0, |pages| pages * 4096)
-}
-
-/// User and system CPU seconds of this process, from /proc (zeros where there is none).
-pub fn cpu_seconds() -> (f64, f64) {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime are fields 14 and 15 of the whole line; CLK_TCK is 100 on Linux.
-    (ticks(11) / 100.0, ticks(12) / 100.0)
-}
-
-fn total_system_memory() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            let line = s.lines().find(|l| l.starts_with("MemTotal:"))?;
-            line.split_whitespace().nth(1)?.parse::<u64>().ok()
-        })
-        .map_or(0, |kb| kb * 1024)
 }
 
 fn info_text(server: &ServerState, wanted: &[String]) -> Result<String, CommandError> {
@@ -344,13 +314,32 @@ fn write_section(
             )?;
         }
         "memory" => {
-            let rss = resident_bytes();
-            let sys = total_system_memory();
+            // used_memory is what the stored data takes (the store's own byte
+            // accounting), the figure maxmemory is checked against, as in Redis.
+            let used = server.used_memory();
+            let peak = server.used_memory_peak().max(used);
+            let rss = process::resident_bytes();
+            let sys = process::total_system_memory();
+            let perc = |part: u64, whole: u64| {
+                if whole == 0 {
+                    0.0
+                } else {
+                    part as f64 * 100.0 / whole as f64
+                }
+            };
+            let frag = if used == 0 {
+                0.0
+            } else {
+                rss as f64 / used as f64
+            };
             write!(
                 o,
-                "# Memory\r\nused_memory:{rss}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\ntotal_system_memory:{sys}\r\ntotal_system_memory_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:noeviction\r\nmem_allocator:libc\r\n",
+                "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:{:.2}%\r\nused_memory_dataset:{used}\r\nused_memory_dataset_perc:{:.2}%\r\ntotal_system_memory:{sys}\r\ntotal_system_memory_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:noeviction\r\nmem_fragmentation_ratio:{frag:.2}\r\nmem_allocator:libc\r\n",
+                human_bytes(used),
                 human_bytes(rss),
-                human_bytes(rss),
+                human_bytes(peak),
+                perc(used, peak),
+                perc(used, used),
                 human_bytes(sys),
                 cfg.maxmemory,
                 human_bytes(cfg.maxmemory),
@@ -367,14 +356,17 @@ fn write_section(
         "stats" => {
             write!(
                 o,
-                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nevicted_clients:0\r\nkeyspace_hits:0\r\nkeyspace_misses:0\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_error_replies:{}\r\n",
+                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nevicted_clients:0\r\nkeyspace_hits:0\r\nkeyspace_misses:0\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\ntotal_error_replies:{}\r\nclient_output_buffer_limit_disconnections:{}\r\n",
                 ld(&stats.connections_received),
                 ld(&stats.commands_processed),
                 ld(&stats.net_input_bytes),
                 ld(&stats.net_output_bytes),
-                ld(&stats.rejected_connections),
+                stats.rejected_connections(),
                 ld(&server.store.counters.expired_keys),
+                ld(&stats.pubsub_channels),
+                server.pubsub.pattern_count(),
                 ld(&stats.error_replies),
+                ld(&stats.output_buffer_limit_disconnections),
             )?;
         }
         "replication" => {
@@ -383,7 +375,7 @@ fn write_section(
             );
         }
         "cpu" => {
-            let (user, sys) = cpu_seconds();
+            let (user, sys) = process::cpu_seconds();
             write!(
                 o,
                 "# CPU\r\nused_cpu_sys:{sys:.6}\r\nused_cpu_user:{user:.6}\r\nused_cpu_sys_children:0.000000\r\nused_cpu_user_children:0.000000\r\n"
@@ -428,9 +420,56 @@ fn write_section(
                 }
             }
         }
+        "ringbus" => write_ringbus(server, o)?,
         _ => return Ok(false),
     }
     Ok(true)
+}
+
+/// INFO's own section: the store's figures that `/metrics` exports too (same
+/// counters, same values until a CONFIG RESETSTAT).
+fn write_ringbus(server: &ServerState, o: &mut String) -> std::fmt::Result {
+    let store = &server.store;
+    let c = &store.counters;
+    let streams: usize = store.iter().map(|(_, db)| db.len()).sum();
+    write!(
+        o,
+        "# Ringbus\r\nstreams:{streams}\r\nsessions:{}\r\n",
+        store.sessions_total()
+    )?;
+    for reason in EndReason::ALL {
+        write!(
+            o,
+            "sessions_ended_{}:{}\r\n",
+            reason.label(),
+            c.sessions_ended(reason)
+        )?;
+    }
+    write!(
+        o,
+        "events_appended:{}\r\nevents_overwritten:{}\r\nevents_expired:{}\r\npending_overwritten:{}\r\nbuffered_events:{}\r\nbuffered_bytes:{}\r\npubsub_messages:{}\r\n",
+        c.appended(),
+        c.overwritten(),
+        c.aged_out(),
+        c.pending_overwritten.load(Ordering::Relaxed),
+        c.events(),
+        c.used_bytes(),
+        server.stats.pubsub_messages.load(Ordering::Relaxed),
+    )?;
+    let ld = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    for t in c.tracks() {
+        write!(
+            o,
+            "track_{}:appended={},overwritten={},expired={},events={},bytes={}\r\n",
+            t.name,
+            ld(&t.appended),
+            ld(&t.overwritten),
+            ld(&t.aged_out),
+            ld(&t.events),
+            ld(&t.bytes)
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

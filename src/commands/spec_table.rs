@@ -4975,6 +4975,180 @@ const XREAD: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
+/// `XINFO CONSUMERS`.
+const XINFO_CONSUMERS: CommandSpec = CommandSpec {
+    name: "xinfo|consumers",
+    arity: 4,
+    flags: flags::READONLY,
+    first_key: 2,
+    last_key: 2,
+    step: 1,
+    group: "stream",
+    acl_categories: &["read", "stream", "slow"],
+    key_specs: &[KeySpec {
+        flags: key_flags::RO | key_flags::ACCESS,
+        begin_search: BeginSearch::Index(2),
+        find_keys: FindKeys::Range {
+            lastkey: 0,
+            keystep: 1,
+            limit: 0,
+        },
+    }],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("xinfo|consumers"),
+        Doc::Int(4),
+        Doc::Set(&[Doc::Simple("readonly")]),
+        Doc::Int(2),
+        Doc::Int(2),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("@read"),
+            Doc::Simple("@stream"),
+            Doc::Simple("@slow"),
+        ]),
+        Doc::Set(&[Doc::Bulk("nondeterministic_output")]),
+        Doc::Set(&[Doc::Map(&[
+            (
+                "flags",
+                Doc::Set(&[Doc::Simple("RO"), Doc::Simple("access")]),
+            ),
+            (
+                "begin_search",
+                Doc::Map(&[
+                    ("type", Doc::Bulk("index")),
+                    ("spec", Doc::Map(&[("index", Doc::Int(2))])),
+                ]),
+            ),
+            (
+                "find_keys",
+                Doc::Map(&[
+                    ("type", Doc::Bulk("range")),
+                    (
+                        "spec",
+                        Doc::Map(&[
+                            ("lastkey", Doc::Int(0)),
+                            ("keystep", Doc::Int(1)),
+                            ("limit", Doc::Int(0)),
+                        ]),
+                    ),
+                ]),
+            ),
+        ])]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("List the consumers in a consumer group"),
+        ),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("stream")),
+        ("complexity", Doc::Bulk("O(1)")),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("key")),
+                    ("type", Doc::Bulk("key")),
+                    ("key_spec_index", Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("groupname")),
+                    ("type", Doc::Bulk("string")),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `XINFO GROUPS`.
+const XINFO_GROUPS: CommandSpec = CommandSpec {
+    name: "xinfo|groups",
+    arity: 3,
+    flags: flags::READONLY,
+    first_key: 2,
+    last_key: 2,
+    step: 1,
+    group: "stream",
+    acl_categories: &["read", "stream", "slow"],
+    key_specs: &[KeySpec {
+        flags: key_flags::RO | key_flags::ACCESS,
+        begin_search: BeginSearch::Index(2),
+        find_keys: FindKeys::Range {
+            lastkey: 0,
+            keystep: 1,
+            limit: 0,
+        },
+    }],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("xinfo|groups"),
+        Doc::Int(3),
+        Doc::Set(&[Doc::Simple("readonly")]),
+        Doc::Int(2),
+        Doc::Int(2),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("@read"),
+            Doc::Simple("@stream"),
+            Doc::Simple("@slow"),
+        ]),
+        Doc::Set(&[]),
+        Doc::Set(&[Doc::Map(&[
+            (
+                "flags",
+                Doc::Set(&[Doc::Simple("RO"), Doc::Simple("access")]),
+            ),
+            (
+                "begin_search",
+                Doc::Map(&[
+                    ("type", Doc::Bulk("index")),
+                    ("spec", Doc::Map(&[("index", Doc::Int(2))])),
+                ]),
+            ),
+            (
+                "find_keys",
+                Doc::Map(&[
+                    ("type", Doc::Bulk("range")),
+                    (
+                        "spec",
+                        Doc::Map(&[
+                            ("lastkey", Doc::Int(0)),
+                            ("keystep", Doc::Int(1)),
+                            ("limit", Doc::Int(0)),
+                        ]),
+                    ),
+                ]),
+            ),
+        ])]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        ("summary", Doc::Bulk("List the consumer groups of a stream")),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("stream")),
+        ("complexity", Doc::Bulk("O(1)")),
+        (
+            "history",
+            Doc::Set(&[Doc::Array(&[
+                Doc::Bulk("7.0.0"),
+                Doc::Bulk("Added the `entries-read` and `lag` fields"),
+            ])]),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[Doc::Map(&[
+                ("name", Doc::Bulk("key")),
+                ("type", Doc::Bulk("key")),
+                ("key_spec_index", Doc::Int(0)),
+            ])]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
 /// `XINFO HELP`.
 const XINFO_HELP: CommandSpec = CommandSpec {
     name: "xinfo|help",
@@ -5145,7 +5319,12 @@ const XINFO: CommandSpec = CommandSpec {
         Doc::Set(&[Doc::Simple("@slow")]),
         Doc::Set(&[]),
         Doc::Set(&[]),
-        Doc::Array(&[XINFO_HELP.info, XINFO_STREAM.info]),
+        Doc::Array(&[
+            XINFO_CONSUMERS.info,
+            XINFO_GROUPS.info,
+            XINFO_HELP.info,
+            XINFO_STREAM.info,
+        ]),
     ]),
     docs: Doc::Map(&[
         (
@@ -5158,12 +5337,14 @@ const XINFO: CommandSpec = CommandSpec {
         (
             "subcommands",
             Doc::Map(&[
+                ("xinfo|consumers", XINFO_CONSUMERS.docs),
+                ("xinfo|groups", XINFO_GROUPS.docs),
                 ("xinfo|help", XINFO_HELP.docs),
                 ("xinfo|stream", XINFO_STREAM.docs),
             ]),
         ),
     ]),
-    subcommands: &[XINFO_HELP, XINFO_STREAM],
+    subcommands: &[XINFO_CONSUMERS, XINFO_GROUPS, XINFO_HELP, XINFO_STREAM],
 };
 
 /// `XSETID`.
@@ -5277,6 +5458,2012 @@ const XSETID: CommandSpec = CommandSpec {
         ),
     ]),
     subcommands: &[],
+};
+
+/// `XGROUP CREATE`.
+const XGROUP_CREATE: CommandSpec = CommandSpec {
+    name: "xgroup|create",
+    arity: -5,
+    flags: flags::WRITE | flags::DENYOOM,
+    first_key: 2,
+    last_key: 2,
+    step: 1,
+    group: "stream",
+    acl_categories: &["write", "stream", "slow"],
+    key_specs: &[KeySpec {
+        flags: key_flags::RW | key_flags::INSERT,
+        begin_search: BeginSearch::Index(2),
+        find_keys: FindKeys::Range {
+            lastkey: 0,
+            keystep: 1,
+            limit: 0,
+        },
+    }],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("xgroup|create"),
+        Doc::Int(-5),
+        Doc::Set(&[Doc::Simple("write"), Doc::Simple("denyoom")]),
+        Doc::Int(2),
+        Doc::Int(2),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("@write"),
+            Doc::Simple("@stream"),
+            Doc::Simple("@slow"),
+        ]),
+        Doc::Set(&[]),
+        Doc::Set(&[Doc::Map(&[
+            (
+                "flags",
+                Doc::Set(&[Doc::Simple("RW"), Doc::Simple("insert")]),
+            ),
+            (
+                "begin_search",
+                Doc::Map(&[
+                    ("type", Doc::Bulk("index")),
+                    ("spec", Doc::Map(&[("index", Doc::Int(2))])),
+                ]),
+            ),
+            (
+                "find_keys",
+                Doc::Map(&[
+                    ("type", Doc::Bulk("range")),
+                    (
+                        "spec",
+                        Doc::Map(&[
+                            ("lastkey", Doc::Int(0)),
+                            ("keystep", Doc::Int(1)),
+                            ("limit", Doc::Int(0)),
+                        ]),
+                    ),
+                ]),
+            ),
+        ])]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        ("summary", Doc::Bulk("Create a consumer group.")),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("stream")),
+        ("complexity", Doc::Bulk("O(1)")),
+        (
+            "history",
+            Doc::Set(&[Doc::Array(&[
+                Doc::Bulk("7.0.0"),
+                Doc::Bulk("Added the `entries_read` named argument."),
+            ])]),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("key")),
+                    ("type", Doc::Bulk("key")),
+                    ("key_spec_index", Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("groupname")),
+                    ("type", Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("id")),
+                    ("type", Doc::Bulk("oneof")),
+                    (
+                        "arguments",
+                        Doc::Array(&[
+                            Doc::Map(&[("name", Doc::Bulk("id")), ("type", Doc::Bulk("string"))]),
+                            Doc::Map(&[
+                                ("name", Doc::Bulk("new_id")),
+                                ("type", Doc::Bulk("pure-token")),
+                                ("token", Doc::Bulk("$")),
+                            ]),
+                        ]),
+                    ),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("mkstream")),
+                    ("type", Doc::Bulk("pure-token")),
+                    ("token", Doc::Bulk("MKSTREAM")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("entries_read")),
+                    ("type", Doc::Bulk("integer")),
+                    ("token", Doc::Bulk("ENTRIESREAD")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `XGROUP CREATECONSUMER`.
+const XGROUP_CREATECONSUMER: CommandSpec = CommandSpec {
+    name: "xgroup|createconsumer",
+    arity: 5,
+    flags: flags::WRITE | flags::DENYOOM,
+    first_key: 2,
+    last_key: 2,
+    step: 1,
+    group: "stream",
+    acl_categories: &["write", "stream", "slow"],
+    key_specs: &[KeySpec {
+        flags: key_flags::RW | key_flags::INSERT,
+        begin_search: BeginSearch::Index(2),
+        find_keys: FindKeys::Range {
+            lastkey: 0,
+            keystep: 1,
+            limit: 0,
+        },
+    }],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("xgroup|createconsumer"),
+        Doc::Int(5),
+        Doc::Set(&[Doc::Simple("write"), Doc::Simple("denyoom")]),
+        Doc::Int(2),
+        Doc::Int(2),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("@write"),
+            Doc::Simple("@stream"),
+            Doc::Simple("@slow"),
+        ]),
+        Doc::Set(&[]),
+        Doc::Set(&[Doc::Map(&[
+            (
+                "flags",
+                Doc::Set(&[Doc::Simple("RW"), Doc::Simple("insert")]),
+            ),
+            (
+                "begin_search",
+                Doc::Map(&[
+                    ("type", Doc::Bulk("index")),
+                    ("spec", Doc::Map(&[("index", Doc::Int(2))])),
+                ]),
+            ),
+            (
+                "find_keys",
+                Doc::Map(&[
+                    ("type", Doc::Bulk("range")),
+                    (
+                        "spec",
+                        Doc::Map(&[
+                            ("lastkey", Doc::Int(0)),
+                            ("keystep", Doc::Int(1)),
+                            ("limit", Doc::Int(0)),
+                        ]),
+                    ),
+                ]),
+            ),
+        ])]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Create a consumer in a consumer group."),
+        ),
+        ("since", Doc::Bulk("6.2.0")),
+        ("group", Doc::Bulk("stream")),
+        ("complexity", Doc::Bulk("O(1)")),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("key")),
+                    ("type", Doc::Bulk("key")),
+                    ("key_spec_index", Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("groupname")),
+                    ("type", Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("consumername")),
+                    ("type", Doc::Bulk("string")),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `XGROUP DELCONSUMER`.
+const XGROUP_DELCONSUMER: CommandSpec = CommandSpec {
+    name: "xgroup|delconsumer",
+    arity: 5,
+    flags: flags::WRITE,
+    first_key: 2,
+    last_key: 2,
+    step: 1,
+    group: "stream",
+    acl_categories: &["write", "stream", "slow"],
+    key_specs: &[KeySpec {
+        flags: key_flags::RW | key_flags::DELETE,
+        begin_search: BeginSearch::Index(2),
+        find_keys: FindKeys::Range {
+            lastkey: 0,
+            keystep: 1,
+            limit: 0,
+        },
+    }],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("xgroup|delconsumer"),
+        Doc::Int(5),
+        Doc::Set(&[Doc::Simple("write")]),
+        Doc::Int(2),
+        Doc::Int(2),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("@write"),
+            Doc::Simple("@stream"),
+            Doc::Simple("@slow"),
+        ]),
+        Doc::Set(&[]),
+        Doc::Set(&[Doc::Map(&[
+            (
+                "flags",
+                Doc::Set(&[Doc::Simple("RW"), Doc::Simple("delete")]),
+            ),
+            (
+                "begin_search",
+                Doc::Map(&[
+                    ("type", Doc::Bulk("index")),
+                    ("spec", Doc::Map(&[("index", Doc::Int(2))])),
+                ]),
+            ),
+            (
+                "find_keys",
+                Doc::Map(&[
+                    ("type", Doc::Bulk("range")),
+                    (
+                        "spec",
+                        Doc::Map(&[
+                            ("lastkey", Doc::Int(0)),
+                            ("keystep", Doc::Int(1)),
+                            ("limit", Doc::Int(0)),
+                        ]),
+                    ),
+                ]),
+            ),
+        ])]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Delete a consumer from a consumer group."),
+        ),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("stream")),
+        ("complexity", Doc::Bulk("O(1)")),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("key")),
+                    ("type", Doc::Bulk("key")),
+                    ("key_spec_index", Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("groupname")),
+                    ("type", Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("consumername")),
+                    ("type", Doc::Bulk("string")),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `XGROUP DESTROY`.
+const XGROUP_DESTROY: CommandSpec = CommandSpec {
+    name: "xgroup|destroy",
+    arity: 4,
+    flags: flags::WRITE,
+    first_key: 2,
+    last_key: 2,
+    step: 1,
+    group: "stream",
+    acl_categories: &["write", "stream", "slow"],
+    key_specs: &[KeySpec {
+        flags: key_flags::RW | key_flags::DELETE,
+        begin_search: BeginSearch::Index(2),
+        find_keys: FindKeys::Range {
+            lastkey: 0,
+            keystep: 1,
+            limit: 0,
+        },
+    }],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("xgroup|destroy"),
+        Doc::Int(4),
+        Doc::Set(&[Doc::Simple("write")]),
+        Doc::Int(2),
+        Doc::Int(2),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("@write"),
+            Doc::Simple("@stream"),
+            Doc::Simple("@slow"),
+        ]),
+        Doc::Set(&[]),
+        Doc::Set(&[Doc::Map(&[
+            (
+                "flags",
+                Doc::Set(&[Doc::Simple("RW"), Doc::Simple("delete")]),
+            ),
+            (
+                "begin_search",
+                Doc::Map(&[
+                    ("type", Doc::Bulk("index")),
+                    ("spec", Doc::Map(&[("index", Doc::Int(2))])),
+                ]),
+            ),
+            (
+                "find_keys",
+                Doc::Map(&[
+                    ("type", Doc::Bulk("range")),
+                    (
+                        "spec",
+                        Doc::Map(&[
+                            ("lastkey", Doc::Int(0)),
+                            ("keystep", Doc::Int(1)),
+                            ("limit", Doc::Int(0)),
+                        ]),
+                    ),
+                ]),
+            ),
+        ])]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        ("summary", Doc::Bulk("Destroy a consumer group.")),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("stream")),
+        (
+            "complexity",
+            Doc::Bulk(
+                "O(N) where N is the number of entries in the group's pending entries list (PEL).",
+            ),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("key")),
+                    ("type", Doc::Bulk("key")),
+                    ("key_spec_index", Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("groupname")),
+                    ("type", Doc::Bulk("string")),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `XGROUP HELP`.
+const XGROUP_HELP: CommandSpec = CommandSpec {
+    name: "xgroup|help",
+    arity: 2,
+    flags: flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "stream",
+    acl_categories: &["stream", "slow"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("xgroup|help"),
+        Doc::Int(2),
+        Doc::Set(&[Doc::Simple("loading"), Doc::Simple("stale")]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@stream"), Doc::Simple("@slow")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Show helpful text about the different subcommands"),
+        ),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("stream")),
+        ("complexity", Doc::Bulk("O(1)")),
+    ]),
+    subcommands: &[],
+};
+
+/// `XGROUP SETID`.
+const XGROUP_SETID: CommandSpec = CommandSpec {
+    name: "xgroup|setid",
+    arity: -5,
+    flags: flags::WRITE,
+    first_key: 2,
+    last_key: 2,
+    step: 1,
+    group: "stream",
+    acl_categories: &["write", "stream", "slow"],
+    key_specs: &[KeySpec {
+        flags: key_flags::RW | key_flags::UPDATE,
+        begin_search: BeginSearch::Index(2),
+        find_keys: FindKeys::Range {
+            lastkey: 0,
+            keystep: 1,
+            limit: 0,
+        },
+    }],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("xgroup|setid"),
+        Doc::Int(-5),
+        Doc::Set(&[Doc::Simple("write")]),
+        Doc::Int(2),
+        Doc::Int(2),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("@write"),
+            Doc::Simple("@stream"),
+            Doc::Simple("@slow"),
+        ]),
+        Doc::Set(&[]),
+        Doc::Set(&[Doc::Map(&[
+            (
+                "flags",
+                Doc::Set(&[Doc::Simple("RW"), Doc::Simple("update")]),
+            ),
+            (
+                "begin_search",
+                Doc::Map(&[
+                    ("type", Doc::Bulk("index")),
+                    ("spec", Doc::Map(&[("index", Doc::Int(2))])),
+                ]),
+            ),
+            (
+                "find_keys",
+                Doc::Map(&[
+                    ("type", Doc::Bulk("range")),
+                    (
+                        "spec",
+                        Doc::Map(&[
+                            ("lastkey", Doc::Int(0)),
+                            ("keystep", Doc::Int(1)),
+                            ("limit", Doc::Int(0)),
+                        ]),
+                    ),
+                ]),
+            ),
+        ])]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Set a consumer group to an arbitrary last delivered ID value."),
+        ),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("stream")),
+        ("complexity", Doc::Bulk("O(1)")),
+        (
+            "history",
+            Doc::Set(&[Doc::Array(&[
+                Doc::Bulk("7.0.0"),
+                Doc::Bulk("Added the optional `entries_read` argument."),
+            ])]),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("key")),
+                    ("type", Doc::Bulk("key")),
+                    ("key_spec_index", Doc::Int(0)),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("groupname")),
+                    ("type", Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("id")),
+                    ("type", Doc::Bulk("oneof")),
+                    (
+                        "arguments",
+                        Doc::Array(&[
+                            Doc::Map(&[("name", Doc::Bulk("id")), ("type", Doc::Bulk("string"))]),
+                            Doc::Map(&[
+                                ("name", Doc::Bulk("new_id")),
+                                ("type", Doc::Bulk("pure-token")),
+                                ("token", Doc::Bulk("$")),
+                            ]),
+                        ]),
+                    ),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("entries_read")),
+                    ("type", Doc::Bulk("integer")),
+                    ("token", Doc::Bulk("ENTRIESREAD")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `XGROUP`.
+const XGROUP: CommandSpec = CommandSpec {
+    name: "xgroup",
+    arity: -2,
+    flags: 0,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "stream",
+    acl_categories: &["slow"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("xgroup"),
+        Doc::Int(-2),
+        Doc::Set(&[]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@slow")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Array(&[
+            XGROUP_CREATE.info,
+            XGROUP_CREATECONSUMER.info,
+            XGROUP_DELCONSUMER.info,
+            XGROUP_DESTROY.info,
+            XGROUP_HELP.info,
+            XGROUP_SETID.info,
+        ]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("A container for consumer groups commands"),
+        ),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("stream")),
+        ("complexity", Doc::Bulk("Depends on subcommand.")),
+        (
+            "subcommands",
+            Doc::Map(&[
+                ("xgroup|create", XGROUP_CREATE.docs),
+                ("xgroup|createconsumer", XGROUP_CREATECONSUMER.docs),
+                ("xgroup|delconsumer", XGROUP_DELCONSUMER.docs),
+                ("xgroup|destroy", XGROUP_DESTROY.docs),
+                ("xgroup|help", XGROUP_HELP.docs),
+                ("xgroup|setid", XGROUP_SETID.docs),
+            ]),
+        ),
+    ]),
+    subcommands: &[
+        XGROUP_CREATE,
+        XGROUP_CREATECONSUMER,
+        XGROUP_DELCONSUMER,
+        XGROUP_DESTROY,
+        XGROUP_HELP,
+        XGROUP_SETID,
+    ],
+};
+
+/// `XREADGROUP`.
+const XREADGROUP: CommandSpec = CommandSpec {
+    name: "xreadgroup",
+    arity: -7,
+    flags: flags::WRITE | flags::BLOCKING | flags::MOVABLEKEYS,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "stream",
+    acl_categories: &["write", "stream", "slow", "blocking"],
+    key_specs: &[
+        KeySpec {
+            flags: key_flags::RO | key_flags::ACCESS,
+            begin_search: BeginSearch::Keyword {
+                keyword: "STREAMS",
+                startfrom: 4,
+            },
+            find_keys: FindKeys::Range {
+                lastkey: -1,
+                keystep: 1,
+                limit: 2,
+            },
+        },
+    ],
+    getkeys: Some(GetKeysProc::Xread),
+    info: Doc::Array(&[
+        Doc::Bulk("xreadgroup"),
+        Doc::Int(-7),
+        Doc::Set(&[
+            Doc::Simple("write"),
+            Doc::Simple("blocking"),
+            Doc::Simple("movablekeys"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[
+            Doc::Simple("@write"),
+            Doc::Simple("@stream"),
+            Doc::Simple("@slow"),
+            Doc::Simple("@blocking"),
+        ]),
+        Doc::Set(&[]),
+        Doc::Set(&[
+            Doc::Map(&[
+                (
+                    "flags",
+                    Doc::Set(&[Doc::Simple("RO"), Doc::Simple("access")]),
+                ),
+                (
+                    "begin_search",
+                    Doc::Map(&[
+                        ("type", Doc::Bulk("keyword")),
+                        (
+                            "spec",
+                            Doc::Map(&[
+                                ("keyword", Doc::Bulk("STREAMS")),
+                                ("startfrom", Doc::Int(4)),
+                            ]),
+                        ),
+                    ]),
+                ),
+                (
+                    "find_keys",
+                    Doc::Map(&[
+                        ("type", Doc::Bulk("range")),
+                        (
+                            "spec",
+                            Doc::Map(&[
+                                ("lastkey", Doc::Int(-1)),
+                                ("keystep", Doc::Int(1)),
+                                ("limit", Doc::Int(2)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ]),
+        ]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block."),
+        ),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("stream")),
+        (
+            "complexity",
+            Doc::Bulk("For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data."),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("group_consumer")),
+                    ("type", Doc::Bulk("block")),
+                    ("token", Doc::Bulk("GROUP")),
+                    (
+                        "arguments",
+                        Doc::Array(&[
+                            Doc::Map(&[("name", Doc::Bulk("group")), ("type", Doc::Bulk("string"))]),
+                            Doc::Map(&[
+                                ("name", Doc::Bulk("consumer")),
+                                ("type", Doc::Bulk("string")),
+                            ]),
+                        ]),
+                    ),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("count")),
+                    ("type", Doc::Bulk("integer")),
+                    ("token", Doc::Bulk("COUNT")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("milliseconds")),
+                    ("type", Doc::Bulk("integer")),
+                    ("token", Doc::Bulk("BLOCK")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("noack")),
+                    ("type", Doc::Bulk("pure-token")),
+                    ("token", Doc::Bulk("NOACK")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("streams")),
+                    ("type", Doc::Bulk("block")),
+                    ("token", Doc::Bulk("STREAMS")),
+                    (
+                        "arguments",
+                        Doc::Array(&[
+                            Doc::Map(&[
+                                ("name", Doc::Bulk("key")),
+                                ("type", Doc::Bulk("key")),
+                                ("key_spec_index", Doc::Int(0)),
+                                ("flags", Doc::Set(&[Doc::Simple("multiple")])),
+                            ]),
+                            Doc::Map(&[
+                                ("name", Doc::Bulk("id")),
+                                ("type", Doc::Bulk("string")),
+                                ("flags", Doc::Set(&[Doc::Simple("multiple")])),
+                            ]),
+                        ]),
+                    ),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `XACK`.
+const XACK: CommandSpec = CommandSpec {
+    name: "xack",
+    arity: -4,
+    flags: flags::WRITE | flags::FAST,
+    first_key: 1,
+    last_key: 1,
+    step: 1,
+    group: "stream",
+    acl_categories: &["write", "stream", "fast"],
+    key_specs: &[
+        KeySpec {
+            flags: key_flags::RW | key_flags::UPDATE,
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        },
+    ],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("xack"),
+        Doc::Int(-4),
+        Doc::Set(&[Doc::Simple("write"), Doc::Simple("fast")]),
+        Doc::Int(1),
+        Doc::Int(1),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("@write"),
+            Doc::Simple("@stream"),
+            Doc::Simple("@fast"),
+        ]),
+        Doc::Set(&[]),
+        Doc::Set(&[
+            Doc::Map(&[
+                (
+                    "flags",
+                    Doc::Set(&[Doc::Simple("RW"), Doc::Simple("update")]),
+                ),
+                (
+                    "begin_search",
+                    Doc::Map(&[
+                        ("type", Doc::Bulk("index")),
+                        ("spec", Doc::Map(&[("index", Doc::Int(1))])),
+                    ]),
+                ),
+                (
+                    "find_keys",
+                    Doc::Map(&[
+                        ("type", Doc::Bulk("range")),
+                        (
+                            "spec",
+                            Doc::Map(&[
+                                ("lastkey", Doc::Int(0)),
+                                ("keystep", Doc::Int(1)),
+                                ("limit", Doc::Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ]),
+        ]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL."),
+        ),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("stream")),
+        (
+            "complexity",
+            Doc::Bulk("O(1) for each message ID processed."),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("key")),
+                    ("type", Doc::Bulk("key")),
+                    ("key_spec_index", Doc::Int(0)),
+                ]),
+                Doc::Map(&[("name", Doc::Bulk("group")), ("type", Doc::Bulk("string"))]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("id")),
+                    ("type", Doc::Bulk("string")),
+                    ("flags", Doc::Set(&[Doc::Simple("multiple")])),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `XPENDING`.
+const XPENDING: CommandSpec = CommandSpec {
+    name: "xpending",
+    arity: -3,
+    flags: flags::READONLY,
+    first_key: 1,
+    last_key: 1,
+    step: 1,
+    group: "stream",
+    acl_categories: &["read", "stream", "slow"],
+    key_specs: &[
+        KeySpec {
+            flags: key_flags::RO | key_flags::ACCESS,
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        },
+    ],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("xpending"),
+        Doc::Int(-3),
+        Doc::Set(&[Doc::Simple("readonly")]),
+        Doc::Int(1),
+        Doc::Int(1),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("@read"),
+            Doc::Simple("@stream"),
+            Doc::Simple("@slow"),
+        ]),
+        Doc::Set(&[Doc::Bulk("nondeterministic_output")]),
+        Doc::Set(&[
+            Doc::Map(&[
+                (
+                    "flags",
+                    Doc::Set(&[Doc::Simple("RO"), Doc::Simple("access")]),
+                ),
+                (
+                    "begin_search",
+                    Doc::Map(&[
+                        ("type", Doc::Bulk("index")),
+                        ("spec", Doc::Map(&[("index", Doc::Int(1))])),
+                    ]),
+                ),
+                (
+                    "find_keys",
+                    Doc::Map(&[
+                        ("type", Doc::Bulk("range")),
+                        (
+                            "spec",
+                            Doc::Map(&[
+                                ("lastkey", Doc::Int(0)),
+                                ("keystep", Doc::Int(1)),
+                                ("limit", Doc::Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ]),
+        ]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged."),
+        ),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("stream")),
+        (
+            "complexity",
+            Doc::Bulk("O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer."),
+        ),
+        (
+            "history",
+            Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("6.2.0"),
+                    Doc::Bulk("Added the `IDLE` option and exclusive range intervals."),
+                ]),
+            ]),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("key")),
+                    ("type", Doc::Bulk("key")),
+                    ("key_spec_index", Doc::Int(0)),
+                ]),
+                Doc::Map(&[("name", Doc::Bulk("group")), ("type", Doc::Bulk("string"))]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("filters")),
+                    ("type", Doc::Bulk("block")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                    (
+                        "arguments",
+                        Doc::Array(&[
+                            Doc::Map(&[
+                                ("name", Doc::Bulk("min-idle-time")),
+                                ("type", Doc::Bulk("integer")),
+                                ("token", Doc::Bulk("IDLE")),
+                                ("since", Doc::Bulk("6.2.0")),
+                                ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                            ]),
+                            Doc::Map(&[("name", Doc::Bulk("start")), ("type", Doc::Bulk("string"))]),
+                            Doc::Map(&[("name", Doc::Bulk("end")), ("type", Doc::Bulk("string"))]),
+                            Doc::Map(&[
+                                ("name", Doc::Bulk("count")),
+                                ("type", Doc::Bulk("integer")),
+                            ]),
+                            Doc::Map(&[
+                                ("name", Doc::Bulk("consumer")),
+                                ("type", Doc::Bulk("string")),
+                                ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                            ]),
+                        ]),
+                    ),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `XCLAIM`.
+const XCLAIM: CommandSpec = CommandSpec {
+    name: "xclaim",
+    arity: -6,
+    flags: flags::WRITE | flags::FAST,
+    first_key: 1,
+    last_key: 1,
+    step: 1,
+    group: "stream",
+    acl_categories: &["write", "stream", "fast"],
+    key_specs: &[
+        KeySpec {
+            flags: key_flags::RW | key_flags::UPDATE,
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        },
+    ],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("xclaim"),
+        Doc::Int(-6),
+        Doc::Set(&[Doc::Simple("write"), Doc::Simple("fast")]),
+        Doc::Int(1),
+        Doc::Int(1),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("@write"),
+            Doc::Simple("@stream"),
+            Doc::Simple("@fast"),
+        ]),
+        Doc::Set(&[Doc::Bulk("nondeterministic_output")]),
+        Doc::Set(&[
+            Doc::Map(&[
+                (
+                    "flags",
+                    Doc::Set(&[Doc::Simple("RW"), Doc::Simple("update")]),
+                ),
+                (
+                    "begin_search",
+                    Doc::Map(&[
+                        ("type", Doc::Bulk("index")),
+                        ("spec", Doc::Map(&[("index", Doc::Int(1))])),
+                    ]),
+                ),
+                (
+                    "find_keys",
+                    Doc::Map(&[
+                        ("type", Doc::Bulk("range")),
+                        (
+                            "spec",
+                            Doc::Map(&[
+                                ("lastkey", Doc::Int(0)),
+                                ("keystep", Doc::Int(1)),
+                                ("limit", Doc::Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ]),
+        ]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer."),
+        ),
+        ("since", Doc::Bulk("5.0.0")),
+        ("group", Doc::Bulk("stream")),
+        (
+            "complexity",
+            Doc::Bulk("O(log N) with N being the number of messages in the PEL of the consumer group."),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("key")),
+                    ("type", Doc::Bulk("key")),
+                    ("key_spec_index", Doc::Int(0)),
+                ]),
+                Doc::Map(&[("name", Doc::Bulk("group")), ("type", Doc::Bulk("string"))]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("consumer")),
+                    ("type", Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("min-idle-time")),
+                    ("type", Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("id")),
+                    ("type", Doc::Bulk("string")),
+                    ("flags", Doc::Set(&[Doc::Simple("multiple")])),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("ms")),
+                    ("type", Doc::Bulk("integer")),
+                    ("token", Doc::Bulk("IDLE")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("unix-time-milliseconds")),
+                    ("type", Doc::Bulk("unix-time")),
+                    ("token", Doc::Bulk("TIME")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("count")),
+                    ("type", Doc::Bulk("integer")),
+                    ("token", Doc::Bulk("RETRYCOUNT")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("force")),
+                    ("type", Doc::Bulk("pure-token")),
+                    ("token", Doc::Bulk("FORCE")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("justid")),
+                    ("type", Doc::Bulk("pure-token")),
+                    ("token", Doc::Bulk("JUSTID")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("id")),
+                    ("type", Doc::Bulk("string")),
+                    ("token", Doc::Bulk("LASTID")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `XAUTOCLAIM`.
+const XAUTOCLAIM: CommandSpec = CommandSpec {
+    name: "xautoclaim",
+    arity: -6,
+    flags: flags::WRITE | flags::FAST,
+    first_key: 1,
+    last_key: 1,
+    step: 1,
+    group: "stream",
+    acl_categories: &["write", "stream", "fast"],
+    key_specs: &[
+        KeySpec {
+            flags: key_flags::RW | key_flags::DELETE,
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        },
+    ],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("xautoclaim"),
+        Doc::Int(-6),
+        Doc::Set(&[Doc::Simple("write"), Doc::Simple("fast")]),
+        Doc::Int(1),
+        Doc::Int(1),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("@write"),
+            Doc::Simple("@stream"),
+            Doc::Simple("@fast"),
+        ]),
+        Doc::Set(&[Doc::Bulk("nondeterministic_output")]),
+        Doc::Set(&[
+            Doc::Map(&[
+                (
+                    "flags",
+                    Doc::Set(&[Doc::Simple("RW"), Doc::Simple("delete")]),
+                ),
+                (
+                    "begin_search",
+                    Doc::Map(&[
+                        ("type", Doc::Bulk("index")),
+                        ("spec", Doc::Map(&[("index", Doc::Int(1))])),
+                    ]),
+                ),
+                (
+                    "find_keys",
+                    Doc::Map(&[
+                        ("type", Doc::Bulk("range")),
+                        (
+                            "spec",
+                            Doc::Map(&[
+                                ("lastkey", Doc::Int(0)),
+                                ("keystep", Doc::Int(1)),
+                                ("limit", Doc::Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ]),
+        ]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer."),
+        ),
+        ("since", Doc::Bulk("6.2.0")),
+        ("group", Doc::Bulk("stream")),
+        ("complexity", Doc::Bulk("O(1) if COUNT is small.")),
+        (
+            "history",
+            Doc::Set(&[
+                Doc::Array(&[
+                    Doc::Bulk("7.0.0"),
+                    Doc::Bulk("Added an element to the reply array, containing deleted entries the command cleared from the PEL"),
+                ]),
+            ]),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("key")),
+                    ("type", Doc::Bulk("key")),
+                    ("key_spec_index", Doc::Int(0)),
+                ]),
+                Doc::Map(&[("name", Doc::Bulk("group")), ("type", Doc::Bulk("string"))]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("consumer")),
+                    ("type", Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("min-idle-time")),
+                    ("type", Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[("name", Doc::Bulk("start")), ("type", Doc::Bulk("string"))]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("count")),
+                    ("type", Doc::Bulk("integer")),
+                    ("token", Doc::Bulk("COUNT")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("justid")),
+                    ("type", Doc::Bulk("pure-token")),
+                    ("token", Doc::Bulk("JUSTID")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `MULTI`.
+const MULTI: CommandSpec = CommandSpec {
+    name: "multi",
+    arity: 1,
+    flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::ALLOW_BUSY,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "transactions",
+    acl_categories: &["fast", "transaction"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("multi"),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("noscript"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+            Doc::Simple("fast"),
+            Doc::Simple("allow_busy"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@fast"), Doc::Simple("@transaction")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Mark the start of a transaction block"),
+        ),
+        ("since", Doc::Bulk("1.2.0")),
+        ("group", Doc::Bulk("transactions")),
+        ("complexity", Doc::Bulk("O(1)")),
+    ]),
+    subcommands: &[],
+};
+
+/// `EXEC`.
+const EXEC: CommandSpec = CommandSpec {
+    name: "exec",
+    arity: 1,
+    flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::SKIP_SLOWLOG,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "transactions",
+    acl_categories: &["slow", "transaction"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("exec"),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("noscript"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+            Doc::Simple("skip_slowlog"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@slow"), Doc::Simple("@transaction")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Execute all commands issued after MULTI"),
+        ),
+        ("since", Doc::Bulk("1.2.0")),
+        ("group", Doc::Bulk("transactions")),
+        (
+            "complexity",
+            Doc::Bulk("Depends on commands in the transaction"),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `DISCARD`.
+const DISCARD: CommandSpec = CommandSpec {
+    name: "discard",
+    arity: 1,
+    flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::ALLOW_BUSY,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "transactions",
+    acl_categories: &["fast", "transaction"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("discard"),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("noscript"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+            Doc::Simple("fast"),
+            Doc::Simple("allow_busy"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@fast"), Doc::Simple("@transaction")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Discard all commands issued after MULTI"),
+        ),
+        ("since", Doc::Bulk("2.0.0")),
+        ("group", Doc::Bulk("transactions")),
+        (
+            "complexity",
+            Doc::Bulk("O(N), when N is the number of queued commands"),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `WATCH`.
+const WATCH: CommandSpec = CommandSpec {
+    name: "watch",
+    arity: -2,
+    flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::ALLOW_BUSY,
+    first_key: 1,
+    last_key: -1,
+    step: 1,
+    group: "transactions",
+    acl_categories: &["fast", "transaction"],
+    key_specs: &[KeySpec {
+        flags: key_flags::RO,
+        begin_search: BeginSearch::Index(1),
+        find_keys: FindKeys::Range {
+            lastkey: -1,
+            keystep: 1,
+            limit: 0,
+        },
+    }],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("watch"),
+        Doc::Int(-2),
+        Doc::Set(&[
+            Doc::Simple("noscript"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+            Doc::Simple("fast"),
+            Doc::Simple("allow_busy"),
+        ]),
+        Doc::Int(1),
+        Doc::Int(-1),
+        Doc::Int(1),
+        Doc::Set(&[Doc::Simple("@fast"), Doc::Simple("@transaction")]),
+        Doc::Set(&[]),
+        Doc::Set(&[Doc::Map(&[
+            ("flags", Doc::Set(&[Doc::Simple("RO")])),
+            (
+                "begin_search",
+                Doc::Map(&[
+                    ("type", Doc::Bulk("index")),
+                    ("spec", Doc::Map(&[("index", Doc::Int(1))])),
+                ]),
+            ),
+            (
+                "find_keys",
+                Doc::Map(&[
+                    ("type", Doc::Bulk("range")),
+                    (
+                        "spec",
+                        Doc::Map(&[
+                            ("lastkey", Doc::Int(-1)),
+                            ("keystep", Doc::Int(1)),
+                            ("limit", Doc::Int(0)),
+                        ]),
+                    ),
+                ]),
+            ),
+        ])]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Watch the given keys to determine execution of the MULTI/EXEC block"),
+        ),
+        ("since", Doc::Bulk("2.2.0")),
+        ("group", Doc::Bulk("transactions")),
+        ("complexity", Doc::Bulk("O(1) for every key.")),
+        (
+            "arguments",
+            Doc::Array(&[Doc::Map(&[
+                ("name", Doc::Bulk("key")),
+                ("type", Doc::Bulk("key")),
+                ("key_spec_index", Doc::Int(0)),
+                ("flags", Doc::Set(&[Doc::Simple("multiple")])),
+            ])]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `UNWATCH`.
+const UNWATCH: CommandSpec = CommandSpec {
+    name: "unwatch",
+    arity: 1,
+    flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::ALLOW_BUSY,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "transactions",
+    acl_categories: &["fast", "transaction"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("unwatch"),
+        Doc::Int(1),
+        Doc::Set(&[
+            Doc::Simple("noscript"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+            Doc::Simple("fast"),
+            Doc::Simple("allow_busy"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@fast"), Doc::Simple("@transaction")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        ("summary", Doc::Bulk("Forget about all watched keys")),
+        ("since", Doc::Bulk("2.2.0")),
+        ("group", Doc::Bulk("transactions")),
+        ("complexity", Doc::Bulk("O(1)")),
+    ]),
+    subcommands: &[],
+};
+
+/// `SUBSCRIBE`.
+const SUBSCRIBE: CommandSpec = CommandSpec {
+    name: "subscribe",
+    arity: -2,
+    flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "pubsub",
+    acl_categories: &["pubsub", "slow"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("subscribe"),
+        Doc::Int(-2),
+        Doc::Set(&[
+            Doc::Simple("pubsub"),
+            Doc::Simple("noscript"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@pubsub"), Doc::Simple("@slow")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Listen for messages published to the given channels"),
+        ),
+        ("since", Doc::Bulk("2.0.0")),
+        ("group", Doc::Bulk("pubsub")),
+        (
+            "complexity",
+            Doc::Bulk("O(N) where N is the number of channels to subscribe to."),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[Doc::Map(&[
+                ("name", Doc::Bulk("channel")),
+                ("type", Doc::Bulk("string")),
+                ("flags", Doc::Set(&[Doc::Simple("multiple")])),
+            ])]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `UNSUBSCRIBE`.
+const UNSUBSCRIBE: CommandSpec = CommandSpec {
+    name: "unsubscribe",
+    arity: -1,
+    flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "pubsub",
+    acl_categories: &["pubsub", "slow"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("unsubscribe"),
+        Doc::Int(-1),
+        Doc::Set(&[
+            Doc::Simple("pubsub"),
+            Doc::Simple("noscript"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@pubsub"), Doc::Simple("@slow")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Stop listening for messages posted to the given channels"),
+        ),
+        ("since", Doc::Bulk("2.0.0")),
+        ("group", Doc::Bulk("pubsub")),
+        (
+            "complexity",
+            Doc::Bulk("O(N) where N is the number of clients already subscribed to a channel."),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[Doc::Map(&[
+                ("name", Doc::Bulk("channel")),
+                ("type", Doc::Bulk("string")),
+                (
+                    "flags",
+                    Doc::Set(&[Doc::Simple("optional"), Doc::Simple("multiple")]),
+                ),
+            ])]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `PSUBSCRIBE`.
+const PSUBSCRIBE: CommandSpec = CommandSpec {
+    name: "psubscribe",
+    arity: -2,
+    flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "pubsub",
+    acl_categories: &["pubsub", "slow"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("psubscribe"),
+        Doc::Int(-2),
+        Doc::Set(&[
+            Doc::Simple("pubsub"),
+            Doc::Simple("noscript"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@pubsub"), Doc::Simple("@slow")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Listen for messages published to channels matching the given patterns"),
+        ),
+        ("since", Doc::Bulk("2.0.0")),
+        ("group", Doc::Bulk("pubsub")),
+        (
+            "complexity",
+            Doc::Bulk(
+                "O(N) where N is the number of patterns the client is already subscribed to.",
+            ),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[Doc::Map(&[
+                ("name", Doc::Bulk("pattern")),
+                ("type", Doc::Bulk("block")),
+                ("flags", Doc::Set(&[Doc::Simple("multiple")])),
+                (
+                    "arguments",
+                    Doc::Array(&[Doc::Map(&[
+                        ("name", Doc::Bulk("pattern")),
+                        ("type", Doc::Bulk("pattern")),
+                    ])]),
+                ),
+            ])]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `PUNSUBSCRIBE`.
+const PUNSUBSCRIBE: CommandSpec = CommandSpec {
+    name: "punsubscribe",
+    arity: -1,
+    flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "pubsub",
+    acl_categories: &["pubsub", "slow"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("punsubscribe"),
+        Doc::Int(-1),
+        Doc::Set(&[
+            Doc::Simple("pubsub"),
+            Doc::Simple("noscript"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@pubsub"), Doc::Simple("@slow")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Stop listening for messages posted to channels matching the given patterns"),
+        ),
+        ("since", Doc::Bulk("2.0.0")),
+        ("group", Doc::Bulk("pubsub")),
+        (
+            "complexity",
+            Doc::Bulk("O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client)."),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("pattern")),
+                    ("type", Doc::Bulk("pattern")),
+                    (
+                        "flags",
+                        Doc::Set(&[Doc::Simple("optional"), Doc::Simple("multiple")]),
+                    ),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `PUBLISH`.
+const PUBLISH: CommandSpec = CommandSpec {
+    name: "publish",
+    arity: 3,
+    flags: flags::PUBSUB | flags::LOADING | flags::STALE | flags::FAST,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "pubsub",
+    acl_categories: &["pubsub", "fast"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("publish"),
+        Doc::Int(3),
+        Doc::Set(&[
+            Doc::Simple("pubsub"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+            Doc::Simple("fast"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@pubsub"), Doc::Simple("@fast")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        ("summary", Doc::Bulk("Post a message to a channel")),
+        ("since", Doc::Bulk("2.0.0")),
+        ("group", Doc::Bulk("pubsub")),
+        (
+            "complexity",
+            Doc::Bulk("O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client)."),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("channel")),
+                    ("type", Doc::Bulk("string")),
+                ]),
+                Doc::Map(&[
+                    ("name", Doc::Bulk("message")),
+                    ("type", Doc::Bulk("string")),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `PUBSUB CHANNELS`.
+const PUBSUB_CHANNELS: CommandSpec = CommandSpec {
+    name: "pubsub|channels",
+    arity: -2,
+    flags: flags::PUBSUB | flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "pubsub",
+    acl_categories: &["pubsub", "slow"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("pubsub|channels"),
+        Doc::Int(-2),
+        Doc::Set(&[
+            Doc::Simple("pubsub"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@pubsub"), Doc::Simple("@slow")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        ("summary", Doc::Bulk("List active channels")),
+        ("since", Doc::Bulk("2.8.0")),
+        ("group", Doc::Bulk("pubsub")),
+        (
+            "complexity",
+            Doc::Bulk("O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)"),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[
+                Doc::Map(&[
+                    ("name", Doc::Bulk("pattern")),
+                    ("type", Doc::Bulk("pattern")),
+                    ("flags", Doc::Set(&[Doc::Simple("optional")])),
+                ]),
+            ]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `PUBSUB HELP`.
+const PUBSUB_HELP: CommandSpec = CommandSpec {
+    name: "pubsub|help",
+    arity: 2,
+    flags: flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "pubsub",
+    acl_categories: &["slow"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("pubsub|help"),
+        Doc::Int(2),
+        Doc::Set(&[Doc::Simple("loading"), Doc::Simple("stale")]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@slow")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Show helpful text about the different subcommands"),
+        ),
+        ("since", Doc::Bulk("6.2.0")),
+        ("group", Doc::Bulk("pubsub")),
+        ("complexity", Doc::Bulk("O(1)")),
+    ]),
+    subcommands: &[],
+};
+
+/// `PUBSUB NUMPAT`.
+const PUBSUB_NUMPAT: CommandSpec = CommandSpec {
+    name: "pubsub|numpat",
+    arity: 2,
+    flags: flags::PUBSUB | flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "pubsub",
+    acl_categories: &["pubsub", "slow"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("pubsub|numpat"),
+        Doc::Int(2),
+        Doc::Set(&[
+            Doc::Simple("pubsub"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@pubsub"), Doc::Simple("@slow")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Get the count of unique patterns pattern subscriptions"),
+        ),
+        ("since", Doc::Bulk("2.8.0")),
+        ("group", Doc::Bulk("pubsub")),
+        ("complexity", Doc::Bulk("O(1)")),
+    ]),
+    subcommands: &[],
+};
+
+/// `PUBSUB NUMSUB`.
+const PUBSUB_NUMSUB: CommandSpec = CommandSpec {
+    name: "pubsub|numsub",
+    arity: -2,
+    flags: flags::PUBSUB | flags::LOADING | flags::STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "pubsub",
+    acl_categories: &["pubsub", "slow"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("pubsub|numsub"),
+        Doc::Int(-2),
+        Doc::Set(&[
+            Doc::Simple("pubsub"),
+            Doc::Simple("loading"),
+            Doc::Simple("stale"),
+        ]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@pubsub"), Doc::Simple("@slow")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+    ]),
+    docs: Doc::Map(&[
+        (
+            "summary",
+            Doc::Bulk("Get the count of subscribers for channels"),
+        ),
+        ("since", Doc::Bulk("2.8.0")),
+        ("group", Doc::Bulk("pubsub")),
+        (
+            "complexity",
+            Doc::Bulk(
+                "O(N) for the NUMSUB subcommand, where N is the number of requested channels",
+            ),
+        ),
+        (
+            "arguments",
+            Doc::Array(&[Doc::Map(&[
+                ("name", Doc::Bulk("channel")),
+                ("type", Doc::Bulk("string")),
+                (
+                    "flags",
+                    Doc::Set(&[Doc::Simple("optional"), Doc::Simple("multiple")]),
+                ),
+            ])]),
+        ),
+    ]),
+    subcommands: &[],
+};
+
+/// `PUBSUB`.
+const PUBSUB: CommandSpec = CommandSpec {
+    name: "pubsub",
+    arity: -2,
+    flags: 0,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
+    group: "pubsub",
+    acl_categories: &["slow"],
+    key_specs: &[],
+    getkeys: None,
+    info: Doc::Array(&[
+        Doc::Bulk("pubsub"),
+        Doc::Int(-2),
+        Doc::Set(&[]),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Int(0),
+        Doc::Set(&[Doc::Simple("@slow")]),
+        Doc::Set(&[]),
+        Doc::Set(&[]),
+        Doc::Array(&[
+            PUBSUB_CHANNELS.info,
+            PUBSUB_HELP.info,
+            PUBSUB_NUMPAT.info,
+            PUBSUB_NUMSUB.info,
+        ]),
+    ]),
+    docs: Doc::Map(&[
+        ("summary", Doc::Bulk("A container for Pub/Sub commands")),
+        ("since", Doc::Bulk("2.8.0")),
+        ("group", Doc::Bulk("pubsub")),
+        ("complexity", Doc::Bulk("Depends on subcommand.")),
+        (
+            "subcommands",
+            Doc::Map(&[
+                ("pubsub|channels", PUBSUB_CHANNELS.docs),
+                ("pubsub|help", PUBSUB_HELP.docs),
+                ("pubsub|numpat", PUBSUB_NUMPAT.docs),
+                ("pubsub|numsub", PUBSUB_NUMSUB.docs),
+            ]),
+        ),
+    ]),
+    subcommands: &[PUBSUB_CHANNELS, PUBSUB_HELP, PUBSUB_NUMPAT, PUBSUB_NUMSUB],
 };
 
 /// `SESSION.END`.
@@ -5492,6 +7679,23 @@ pub static ALL: &[CommandSpec] = &[
     XREAD,
     XINFO,
     XSETID,
+    XGROUP,
+    XREADGROUP,
+    XACK,
+    XPENDING,
+    XCLAIM,
+    XAUTOCLAIM,
+    MULTI,
+    EXEC,
+    DISCARD,
+    WATCH,
+    UNWATCH,
+    SUBSCRIBE,
+    UNSUBSCRIBE,
+    PSUBSCRIBE,
+    PUNSUBSCRIBE,
+    PUBLISH,
+    PUBSUB,
     SESSION_END,
     SESSION_INFO,
     SESSION_LIST,
@@ -5553,9 +7757,26 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
         b"xread" => 40,
         b"xinfo" => 41,
         b"xsetid" => 42,
-        b"session.end" => 43,
-        b"session.info" => 44,
-        b"session.list" => 45,
+        b"xgroup" => 43,
+        b"xreadgroup" => 44,
+        b"xack" => 45,
+        b"xpending" => 46,
+        b"xclaim" => 47,
+        b"xautoclaim" => 48,
+        b"multi" => 49,
+        b"exec" => 50,
+        b"discard" => 51,
+        b"watch" => 52,
+        b"unwatch" => 53,
+        b"subscribe" => 54,
+        b"unsubscribe" => 55,
+        b"psubscribe" => 56,
+        b"punsubscribe" => 57,
+        b"publish" => 58,
+        b"pubsub" => 59,
+        b"session.end" => 60,
+        b"session.info" => 61,
+        b"session.list" => 62,
         _ => return None,
     };
     ALL.get(index)

@@ -243,6 +243,9 @@ pub fn xdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
         .map(|a| StreamId::parse_strict(a, 0))
         .collect::<Result<Vec<_>, _>>()?;
     let deleted = cell.lock().stream.delete(&ids);
+    if deleted > 0 {
+        ctx.server.store.touch(ctx.client.db, &argv[1]);
+    }
     ctx.out.integer(deleted as i64);
     Ok(Flow::Continue)
 }
@@ -262,6 +265,9 @@ pub fn xtrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
         .lock()
         .stream
         .trim(strategy, args.trim.approx, args.trim.limit, &limits);
+    if removed > 0 {
+        ctx.server.store.touch(ctx.client.db, &argv[1]);
+    }
     ctx.out.integer(removed as i64);
     Ok(Flow::Continue)
 }

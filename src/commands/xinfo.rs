@@ -1,4 +1,5 @@
-//! Stream introspection and metadata: XINFO (STREAM, HELP) and XSETID.
+//! Stream introspection and metadata: XINFO (STREAM, HELP; GROUPS and CONSUMERS
+//! are in `xinfo_groups.rs`) and XSETID.
 //!
 //! `XINFO STREAM` reports the same fields as Redis 7.0.15, in the same order, for
 //! RESP2 (flat array) and RESP3 (map). `radix-tree-nodes`, the node count of the
@@ -8,17 +9,21 @@
 use bytes::Bytes;
 
 use super::connection::reply_help;
+use super::groups::subcommand_syntax_error;
 use super::streams::{lookup, write_range};
+use super::xinfo_groups::{write_groups_full, xinfo_consumers, xinfo_groups};
 use super::{lossy, parse_i64, CommandError, Ctx, Flow};
 use crate::protocol::Reply;
 use crate::store::stream::{StreamError, StreamId};
-use crate::store::CellState;
 
 type Res = Result<Flow, CommandError>;
 
-/// `XINFO HELP`: Redis 7.0.15's lines for the subcommands ringbus serves
-/// (`CONSUMERS` and `GROUPS` join with consumer groups).
+/// `XINFO HELP`: Redis 7.0.15's lines.
 const XINFO_HELP: &[&str] = &[
+    "CONSUMERS <key> <groupname>",
+    "    Show consumers of <groupname>.",
+    "GROUPS <key>",
+    "    Show the stream consumer groups.",
     "STREAM <key> [FULL [COUNT <count>]",
     "    Show information about the stream.",
 ];
@@ -26,22 +31,15 @@ const XINFO_HELP: &[&str] = &[
 /// Entries `XINFO STREAM key FULL` lists when no COUNT is given.
 const FULL_DEFAULT_COUNT: i64 = 10;
 
-/// Redis's `addReplySubcommandSyntaxError`.
-fn subcommand_syntax_error(argv: &[Bytes]) -> CommandError {
-    CommandError::err(format!(
-        "unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
-        lossy(&argv[1], 128),
-        lossy(&argv[0], 128).to_ascii_uppercase()
-    ))
-}
-
-/// XINFO STREAM key [FULL [COUNT count]] | XINFO HELP
+/// XINFO STREAM key [FULL [COUNT count]] | GROUPS key | CONSUMERS key group | HELP
 pub fn xinfo(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     // The dispatcher checked the subcommand against the table and its arity.
     let sub = argv[1].to_ascii_lowercase();
     match sub.as_slice() {
         b"help" => reply_help(ctx.out, "XINFO", XINFO_HELP),
         b"stream" => return xinfo_stream(ctx, argv),
+        b"groups" => return xinfo_groups(ctx, argv),
+        b"consumers" => return xinfo_consumers(ctx, argv),
         _ => {
             return Err(CommandError::UnknownSubcommand {
                 sub: lossy(&argv[1], 128),
@@ -114,7 +112,7 @@ fn xinfo_stream(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     match what {
         StreamInfo::Summary => {
             ctx.out.bulk(b"groups");
-            ctx.out.integer(to_i64(group_count(&state) as u64));
+            ctx.out.integer(to_i64(state.groups.len() as u64));
             ctx.out.bulk(b"first-entry");
             write_entry(ctx.out, stream.first_entry());
             ctx.out.bulk(b"last-entry");
@@ -141,19 +139,6 @@ fn write_entry(out: &mut Reply, entry: Option<crate::store::stream::EntryRef<'_>
         Some(entry) => entry.write_resp(out.buffer_mut()),
         None => out.null(),
     }
-}
-
-/// The number of consumer groups XINFO STREAM reports. Streams have none until
-/// consumer groups exist.
-fn group_count(_state: &CellState) -> usize {
-    0
-}
-
-/// The `groups` value of XINFO STREAM FULL: one map per group (its PEL and
-/// consumers capped at `count` when given). Streams have none until consumer
-/// groups exist.
-fn write_groups_full(out: &mut Reply, state: &CellState, _count: Option<usize>) {
-    out.array(group_count(state));
 }
 
 /// Bytes shared at the start of two IDs in Redis's 16-byte big-endian key form
@@ -243,6 +228,7 @@ pub fn xsetid(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
         i += 2;
     }
     let cell = lookup(ctx, &argv[1]).ok_or(CommandError::NoSuchKey)?;
+    // Redis 7.0.15 does not count XSETID as a modification for WATCH.
     cell.lock().stream.set_id(id, entries_added, max_deleted)?;
     ctx.out.ok();
     Ok(Flow::Continue)

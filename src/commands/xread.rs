@@ -29,7 +29,7 @@ pub(crate) fn parse_block_timeout(arg: &[u8]) -> Result<Option<Duration>, Comman
     Ok((ms > 0).then(|| Duration::from_millis(ms as u64)))
 }
 
-/// A blocked XREAD: each stream with the ID it reads after.
+/// A parsed XREAD: each stream with the ID it reads after.
 #[derive(Debug)]
 struct XRead {
     keys: SmallVec<[Bytes; 1]>,
@@ -55,47 +55,101 @@ fn resolve_special(stream: Option<&Stream>, arg: &[u8]) -> Result<StreamId, Comm
     }
 }
 
-/// XREAD
-pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
-    let mut count = None;
-    let mut block = None;
-    let mut streams_at = None;
-    let mut i = 1;
-    while i < argv.len() {
-        let more = argv.len() - i - 1;
-        let opt = &argv[i];
-        if opt.eq_ignore_ascii_case(b"block") && more > 0 {
-            block = Some(parse_block_timeout(&argv[i + 1])?);
-            i += 2;
-        } else if opt.eq_ignore_ascii_case(b"count") && more > 0 {
-            let n = parse_i64(&argv[i + 1]).ok_or(CommandError::NotInteger)?;
-            count = Some(usize::try_from(n.max(0)).unwrap_or(usize::MAX));
-            i += 2;
-        } else if opt.eq_ignore_ascii_case(b"streams") && more > 0 {
-            streams_at = Some(i + 1);
-            break;
-        } else if opt.eq_ignore_ascii_case(b"group") && more >= 2 {
-            return Err(CommandError::err(
-                "The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
-            ));
-        } else if opt.eq_ignore_ascii_case(b"noack") {
-            return Err(CommandError::err(
-                "The NOACK option is only supported by XREADGROUP. You called XREAD instead.",
-            ));
-        } else {
+/// Entries a reader woken from BLOCK gets at most when it gave no COUNT, so a low
+/// ID can't make one wake-up serve a huge reply (Redis's `XREAD_BLOCKED_DEFAULT_COUNT`).
+pub(crate) const BLOCKED_DEFAULT_COUNT: usize = 1000;
+
+/// XREAD's and XREADGROUP's options, parsed as Redis's `xreadCommand` does, with
+/// the same errors in the same order.
+#[derive(Debug)]
+pub(crate) struct ReadArgs {
+    /// COUNT (`None`: absent or 0, no limit).
+    pub count: Option<usize>,
+    /// BLOCK: `Some(None)` waits forever.
+    pub block: Option<Option<Duration>>,
+    /// NOACK (XREADGROUP only).
+    pub noack: bool,
+    /// GROUP group consumer (XREADGROUP only).
+    pub group: Option<(Bytes, Bytes)>,
+    /// Index in argv of the first key after STREAMS.
+    pub streams_at: usize,
+    /// Number of keys (as many IDs follow them).
+    pub streams: usize,
+}
+
+impl ReadArgs {
+    /// Parses `argv` of XREAD (`group == false`) or XREADGROUP.
+    pub(crate) fn parse(argv: &[Bytes], xreadgroup: bool) -> Result<ReadArgs, CommandError> {
+        let mut args = ReadArgs {
+            count: None,
+            block: None,
+            noack: false,
+            group: None,
+            streams_at: 0,
+            streams: 0,
+        };
+        let mut i = 1;
+        while i < argv.len() {
+            let more = argv.len() - i - 1;
+            let opt = &argv[i];
+            if opt.eq_ignore_ascii_case(b"block") && more > 0 {
+                args.block = Some(parse_block_timeout(&argv[i + 1])?);
+                i += 2;
+            } else if opt.eq_ignore_ascii_case(b"count") && more > 0 {
+                let n = parse_i64(&argv[i + 1]).ok_or(CommandError::NotInteger)?;
+                // COUNT 0 (or negative) means no limit, as in Redis.
+                args.count = usize::try_from(n).ok().filter(|&c| c > 0);
+                i += 2;
+            } else if opt.eq_ignore_ascii_case(b"streams") && more > 0 {
+                let rest = argv.len() - (i + 1);
+                if rest % 2 != 0 {
+                    return Err(CommandError::err(
+                        "Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
+                    ));
+                }
+                args.streams_at = i + 1;
+                args.streams = rest / 2;
+                break;
+            } else if opt.eq_ignore_ascii_case(b"group") && more >= 2 {
+                if !xreadgroup {
+                    return Err(CommandError::err(
+                        "The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
+                    ));
+                }
+                args.group = Some((argv[i + 1].clone(), argv[i + 2].clone()));
+                i += 3;
+            } else if opt.eq_ignore_ascii_case(b"noack") {
+                if !xreadgroup {
+                    return Err(CommandError::err(
+                        "The NOACK option is only supported by XREADGROUP. You called XREAD instead.",
+                    ));
+                }
+                args.noack = true;
+                i += 1;
+            } else {
+                return Err(CommandError::Syntax);
+            }
+        }
+        if args.streams_at == 0 {
             return Err(CommandError::Syntax);
         }
+        if xreadgroup && args.group.is_none() {
+            return Err(CommandError::err("Missing GROUP option for XREADGROUP"));
+        }
+        Ok(args)
     }
-    let Some(at) = streams_at else {
-        return Err(CommandError::Syntax);
-    };
-    let rest = &argv[at..];
-    if rest.len() % 2 != 0 {
-        return Err(CommandError::err(
-            "Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
-        ));
-    }
-    let n = rest.len() / 2;
+}
+
+/// XREAD
+pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+    let ReadArgs {
+        count,
+        block,
+        streams_at,
+        streams: n,
+        ..
+    } = ReadArgs::parse(argv, false)?;
+    let rest = &argv[streams_at..];
     let (keys, ids) = rest.split_at(n);
     let mut after: SmallVec<[StreamId; 4]> = SmallVec::with_capacity(n);
     for (key, id) in keys.iter().zip(ids) {
@@ -109,8 +163,6 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
             _ => resolve_special(None, id)?,
         });
     }
-    // COUNT 0 means no limit, as in Redis.
-    let count = count.filter(|&c| c > 0);
     match block {
         None => {
             if !serve(ctx, keys, &after, count, None, false) {
@@ -133,6 +185,7 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
             if op.serve(ctx, &bell, false) {
                 return Ok(Flow::Continue);
             }
+            op.count = Some(op.count.unwrap_or(BLOCKED_DEFAULT_COUNT));
             Ok(Flow::Block(Blocked {
                 deadline: timeout.map(|t| tokio::time::Instant::now() + t),
                 bell,
@@ -255,11 +308,19 @@ impl BlockingOp for XRead {
     }
 }
 
-fn write_bulk(buf: &mut BytesMut, data: &[u8]) {
-    let mut num = itoa::Buffer::new();
-    buf.extend_from_slice(b"$");
-    buf.extend_from_slice(num.format(data.len()).as_bytes());
-    buf.extend_from_slice(b"\r\n");
+pub(crate) fn write_bulk(buf: &mut BytesMut, data: &[u8]) {
+    write_header(buf, b'$', data.len());
     buf.extend_from_slice(data);
+    buf.extend_from_slice(b"\r\n");
+}
+
+pub(crate) fn write_array_len(buf: &mut BytesMut, n: usize) {
+    write_header(buf, b'*', n);
+}
+
+fn write_header(buf: &mut BytesMut, kind: u8, n: usize) {
+    let mut num = itoa::Buffer::new();
+    buf.extend_from_slice(&[kind]);
+    buf.extend_from_slice(num.format(n).as_bytes());
     buf.extend_from_slice(b"\r\n");
 }

@@ -22,7 +22,7 @@ An empty environment variable counts as unset.
 Config file: one setting per line, `name value...`, with the CONFIG GET/SET names
 (port, bind, metrics-addr, track, tracks, default-capacity, session-idle-timeout,
 requirepass, maxclients, maxmemory, timeout, proto-max-bulk-len,
-client-query-buffer-limit, stream-node-max-entries, stream-node-max-bytes, databases,
+client-query-buffer-limit, client-output-buffer-limit, stream-node-max-entries, stream-node-max-bytes, databases,
 log-format, loglevel). `#` starts a comment line; values may be \"double-quoted\".
 Example:
     port 6380
@@ -109,6 +109,16 @@ pub(crate) struct Cli {
     #[arg(long, env = "RINGBUS_CLIENT_QUERY_BUFFER_LIMIT", value_name = "BYTES")]
     client_query_buffer_limit: Option<String>,
 
+    /// Disconnect a client whose unsent output passes HARD bytes, or stays above SOFT
+    /// bytes for SECONDS; per class (normal, pubsub, replica), e.g. 'pubsub 32mb 8mb
+    /// 60'; 0 = no limit [default: normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60]
+    #[arg(
+        long,
+        env = "RINGBUS_CLIENT_OUTPUT_BUFFER_LIMIT",
+        value_name = "CLASS HARD SOFT SECONDS"
+    )]
+    client_output_buffer_limit: Option<String>,
+
     /// Entries per internal stream node, as Redis; 0 = no limit [default: 100]
     #[arg(long, env = "RINGBUS_STREAM_NODE_MAX_ENTRIES", value_name = "N")]
     stream_node_max_entries: Option<String>,
@@ -183,6 +193,10 @@ pub(crate) fn typed(matches: &ArgMatches) -> Result<Typed, clap::Error> {
         (
             Param::ClientQueryBufferLimit,
             one("client_query_buffer_limit", cli.client_query_buffer_limit),
+        ),
+        (
+            Param::ClientOutputBufferLimit,
+            one("client_output_buffer_limit", cli.client_output_buffer_limit),
         ),
         (
             Param::StreamNodeMaxEntries,

@@ -70,7 +70,9 @@ pub(crate) fn apply_text(cfg: &mut Config, path: &Path, text: &str) -> Result<()
                     setting.accepts
                 )));
             }
-            Param::Bind | Param::Tracks | Param::Save => vals.join(" "),
+            Param::Bind | Param::Tracks | Param::Save | Param::ClientOutputBufferLimit => {
+                vals.join(" ")
+            }
             _ => match vals {
                 [one] => one.clone(),
                 _ => {

@@ -21,6 +21,7 @@
 //! | `timeout` | `--timeout` / `RINGBUS_TIMEOUT` | mutable |
 //! | `proto-max-bulk-len` | `--proto-max-bulk-len` / `RINGBUS_PROTO_MAX_BULK_LEN` | mutable |
 //! | `client-query-buffer-limit` | `--client-query-buffer-limit` / `RINGBUS_CLIENT_QUERY_BUFFER_LIMIT` | mutable |
+//! | `client-output-buffer-limit` | `--client-output-buffer-limit` / `RINGBUS_CLIENT_OUTPUT_BUFFER_LIMIT` | mutable (classes not named keep their limits) |
 //! | `stream-node-max-entries` | `--stream-node-max-entries` / `RINGBUS_STREAM_NODE_MAX_ENTRIES` | mutable |
 //! | `stream-node-max-bytes` | `--stream-node-max-bytes` / `RINGBUS_STREAM_NODE_MAX_BYTES` | mutable |
 //! | `databases` | `--databases` / `RINGBUS_DATABASES` | immutable |
@@ -33,6 +34,7 @@
 
 mod cli;
 mod file;
+mod output_limits;
 mod parse;
 mod values;
 
@@ -44,6 +46,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub use cli::command;
+pub use output_limits::{OutputLimit, OutputLimits};
 use values::{ParamInfo, Problem, PARAMS};
 
 /// One configured track: a named class of streams (`<session>:<name>`) with its own
@@ -123,6 +126,9 @@ pub struct Config {
     pub proto_max_bulk_len: u64,
     /// The largest unparsed request buffer per client, in bytes (default 1gb).
     pub client_query_buffer_limit: u64,
+    /// How much unsent output each class of client may pile up before it is
+    /// disconnected (default `normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60`).
+    pub client_output_buffer_limit: OutputLimits,
     /// Entries per internal stream node (default 100; 0 = no limit), as Redis.
     pub stream_node_max_entries: usize,
     /// Bytes per internal stream node (default 4096; 0 = no limit), as Redis.
@@ -165,6 +171,7 @@ impl Default for Config {
             timeout: None,
             proto_max_bulk_len: 512 * 1024 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
+            client_output_buffer_limit: OutputLimits::default(),
             stream_node_max_entries: 100,
             stream_node_max_bytes: 4096,
             databases: 16,

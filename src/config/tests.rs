@@ -124,6 +124,7 @@ fn every_flag_and_env_var_is_wired() {
         ("--timeout", "9"),
         ("--proto-max-bulk-len", "1mb"),
         ("--client-query-buffer-limit", "2mb"),
+        ("--client-output-buffer-limit", "pubsub 1mb 1kb 5"),
         ("--stream-node-max-entries", "0"),
         ("--stream-node-max-bytes", "1kb"),
         ("--databases", "1"),
@@ -153,6 +154,14 @@ fn every_flag_and_env_var_is_wired() {
         timeout: Some(Duration::from_secs(9)),
         proto_max_bulk_len: 1 << 20,
         client_query_buffer_limit: 2 << 20,
+        client_output_buffer_limit: OutputLimits {
+            pubsub: OutputLimit {
+                hard_bytes: 1 << 20,
+                soft_bytes: 1024,
+                soft_seconds: 5,
+            },
+            ..OutputLimits::default()
+        },
         stream_node_max_entries: 0,
         stream_node_max_bytes: 1024,
         databases: 1,

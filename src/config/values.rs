@@ -7,7 +7,7 @@ use super::parse::{
     parse_bind, parse_duration, parse_int, parse_log_format, parse_log_level, parse_mem,
     parse_metrics_addr, parse_tracks, render_duration, render_tracks,
 };
-use super::{Config, LogFormat};
+use super::{output_limits, Config, LogFormat};
 
 /// The largest count a setting accepts: Redis's `LONG_MAX`, or `usize::MAX` if smaller.
 pub(crate) const MAX_COUNT: i64 = if (usize::MAX as u128) < (i64::MAX as u128) {
@@ -38,6 +38,7 @@ pub(crate) enum Param {
     Timeout,
     ProtoMaxBulkLen,
     ClientQueryBufferLimit,
+    ClientOutputBufferLimit,
     StreamNodeMaxEntries,
     StreamNodeMaxBytes,
     Databases,
@@ -224,6 +225,17 @@ pub(crate) static PARAMS: &[ParamInfo] = &[
             max: LONG_MAX,
         },
         "a byte size between 1mb (1048576) and 9223372036854775807, such as 1gb",
+    ),
+    row(
+        Param::ClientOutputBufferLimit,
+        "client-output-buffer-limit",
+        Some((
+            "--client-output-buffer-limit",
+            "RINGBUS_CLIENT_OUTPUT_BUFFER_LIMIT",
+        )),
+        true,
+        Kind::Other,
+        "groups of 'CLASS HARD SOFT SECONDS' with CLASS normal, replica or pubsub and byte sizes such as 32mb, e.g. 'pubsub 32mb 8mb 60'",
     ),
     row(
         Param::StreamNodeMaxEntries,
@@ -419,6 +431,9 @@ pub(crate) fn apply(cfg: &mut Config, param: Param, value: &str) -> Result<(), P
         }
         Param::ProtoMaxBulkLen => cfg.proto_max_bulk_len = mem()?,
         Param::ClientQueryBufferLimit => cfg.client_query_buffer_limit = mem()?,
+        Param::ClientOutputBufferLimit => {
+            output_limits::apply(&mut cfg.client_output_buffer_limit, value)?;
+        }
         Param::StreamNodeMaxEntries => cfg.stream_node_max_entries = to_usize(int()?),
         Param::StreamNodeMaxBytes => cfg.stream_node_max_bytes = mem()?,
         Param::Databases => cfg.databases = to_usize(int()?),
@@ -490,6 +505,7 @@ pub(crate) fn render(cfg: &Config, param: Param) -> String {
         Param::Timeout => render_timeout(cfg.timeout),
         Param::ProtoMaxBulkLen => cfg.proto_max_bulk_len.to_string(),
         Param::ClientQueryBufferLimit => cfg.client_query_buffer_limit.to_string(),
+        Param::ClientOutputBufferLimit => output_limits::render(&cfg.client_output_buffer_limit),
         Param::StreamNodeMaxEntries => cfg.stream_node_max_entries.to_string(),
         Param::StreamNodeMaxBytes => cfg.stream_node_max_bytes.to_string(),
         Param::Databases => cfg.databases.to_string(),

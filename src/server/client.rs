@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -52,6 +52,29 @@ pub struct ClientHandle {
     pub unblock: Mutex<Option<Unblock>>,
     /// Rung by CLIENT UNBLOCK.
     pub unblock_bell: tokio::sync::Notify,
+    /// Pub/sub messages waiting to be written, and the output limit's bookkeeping.
+    pub outbox: super::Outbox,
+    /// Channels subscribed to (CLIENT LIST `sub`).
+    pub sub_channels: AtomicUsize,
+    /// Patterns subscribed to (CLIENT LIST `psub`).
+    pub sub_patterns: AtomicUsize,
+    /// Commands queued after MULTI, -1 outside a transaction (CLIENT LIST `multi`).
+    pub multi: AtomicI64,
+    /// Bytes the queued commands hold (CLIENT LIST `multi-mem`).
+    pub multi_mem: AtomicUsize,
+}
+
+/// The classes of client that CLIENT LIST/KILL TYPE and the output limits know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientType {
+    /// Any client that is not subscribed.
+    Normal,
+    /// A replica (ringbus has none).
+    Replica,
+    /// A master (ringbus has none).
+    Master,
+    /// A client subscribed to a channel or pattern.
+    PubSub,
 }
 
 /// How CLIENT UNBLOCK answers a blocked client.
@@ -64,6 +87,20 @@ pub enum Unblock {
 }
 
 impl ClientHandle {
+    /// True when subscribed to a channel or pattern.
+    pub fn is_subscribed(&self) -> bool {
+        self.sub_channels.load(Ordering::Relaxed) + self.sub_patterns.load(Ordering::Relaxed) > 0
+    }
+
+    /// The client's class, as Redis's `getClientType`.
+    pub fn client_type(&self) -> ClientType {
+        if self.is_subscribed() {
+            ClientType::PubSub
+        } else {
+            ClientType::Normal
+        }
+    }
+
     /// Seconds since the connection was accepted.
     pub fn age_secs(&self) -> u64 {
         self.created.elapsed().as_secs()
@@ -89,7 +126,14 @@ impl ClientHandle {
         let lib_name = self.lib_name.lock().clone().unwrap_or_default();
         let lib_ver = self.lib_ver.lock().clone().unwrap_or_default();
         let blocked = self.blocked.load(Ordering::Relaxed);
+        let multi = self.multi.load(Ordering::Relaxed);
         let mut flags = String::new();
+        if self.is_subscribed() {
+            flags.push('P');
+        }
+        if multi >= 0 {
+            flags.push('x');
+        }
         if blocked {
             flags.push('b');
         }
@@ -100,9 +144,10 @@ impl ClientHandle {
             flags.push('N');
         }
         let qbuf = self.qbuf.load(Ordering::Relaxed);
-        let omem = self.omem.load(Ordering::Relaxed);
+        let omem = self.omem.load(Ordering::Relaxed) + self.outbox.queued();
+        let multi_mem = self.multi_mem.load(Ordering::Relaxed);
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem={} rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
             self.laddr,
@@ -112,9 +157,13 @@ impl ClientHandle {
             self.idle_secs(),
             flags,
             self.db.load(Ordering::Relaxed),
+            self.sub_channels.load(Ordering::Relaxed),
+            self.sub_patterns.load(Ordering::Relaxed),
+            multi,
             qbuf,
+            multi_mem,
             omem,
-            qbuf + omem,
+            qbuf + omem + multi_mem,
             self.last_cmd.lock(),
             self.resp.load(Ordering::Relaxed),
             String::from_utf8_lossy(&lib_name),
@@ -166,6 +215,11 @@ impl ClientRegistry {
             kill: self.shutdown.child_token(),
             unblock: Mutex::new(None),
             unblock_bell: tokio::sync::Notify::new(),
+            outbox: super::Outbox::default(),
+            sub_channels: AtomicUsize::new(0),
+            sub_patterns: AtomicUsize::new(0),
+            multi: AtomicI64::new(-1),
+            multi_mem: AtomicUsize::new(0),
         });
         self.clients.lock().insert(id, Arc::clone(&handle));
         handle

@@ -1,15 +1,24 @@
-//! The connection loop: read, parse every complete request, run each, write all their
-//! replies with one write, repeat.
+//! The connection loop: read, parse every complete request, run each, write their
+//! replies (and any pub/sub messages) with as few writes as possible, repeat.
+//!
+//! Replies pile up in one output buffer per connection and are written once per
+//! batch of pipelined requests, or sooner when the buffer passes [`FLUSH_AT`], so a
+//! client that sends many large requests and does not read holds at most one batch:
+//! while a write is pending the connection reads no more requests. What a client
+//! has pending is checked against `client-output-buffer-limit` after each reply.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+use super::dispatch::{execute, reply_error};
+use super::pubsub::Subscriptions;
+use super::transaction::{MultiState, WatchSet};
 use super::{ClientHandle, SharedState};
-use crate::commands::{self, flags, Blocked, CommandError, Ctx, Flow};
+use crate::commands::{Blocked, CommandError, Ctx, Flow};
+use crate::config::OutputLimits;
 use crate::protocol::{ParseLimits, Protocol, Reply, RequestParser};
 
 /// CLIENT REPLY mode.
@@ -35,17 +44,27 @@ pub struct Client {
     pub reply_mode: ReplyMode,
     /// CLIENT REPLY SKIP: drop the next command's reply.
     pub skip_next: bool,
+    /// Between MULTI and EXEC/DISCARD: the queued commands.
+    pub multi: Option<MultiState>,
+    /// The keys this client WATCHes, if any.
+    pub watch: Option<WatchSet>,
+    /// Channels and patterns this client is subscribed to.
+    pub subscriptions: Subscriptions,
 }
 
 impl Client {
-    /// State for a new connection; `authenticated` when the server has no password.
-    pub fn new(handle: Arc<ClientHandle>, authenticated: bool) -> Self {
+    /// State for a new connection to `state`; `authenticated` when the server has no
+    /// password.
+    pub fn new(state: &SharedState, handle: Arc<ClientHandle>, authenticated: bool) -> Self {
         Client {
+            subscriptions: Subscriptions::new(Arc::clone(state), Arc::clone(&handle)),
             handle,
             db: 0,
             authenticated,
             reply_mode: ReplyMode::On,
             skip_next: false,
+            multi: None,
+            watch: None,
         }
     }
 
@@ -54,11 +73,31 @@ impl Client {
         self.db = db;
         self.handle.db.store(db, Ordering::Relaxed);
     }
+
+    /// Moves pub/sub messages waiting for this client to the end of `out`.
+    fn take_pushes(&self, out: &mut Reply) {
+        self.handle.outbox.drain_into(out.buffer_mut());
+    }
+
+    /// Checks the output waiting in `out` against the client's class limit; true
+    /// when the client must be dropped (it has been counted and logged).
+    fn over_output_limit(&self, state: &SharedState, limits: &OutputLimits, out: &Reply) -> bool {
+        let (limit, class) = if self.subscriptions.active() {
+            (&limits.pubsub, "pubsub")
+        } else {
+            (&limits.normal, "normal")
+        };
+        let pending = out.len() + self.handle.outbox.in_flight();
+        self.handle
+            .enforce_output_limit(pending, limit, &state.stats, class)
+    }
 }
 
 const READ_CHUNK: usize = 16 * 1024;
 /// An output buffer larger than this is released after a flush rather than kept.
 const KEEP_OUT_CAPACITY: usize = 1024 * 1024;
+/// Replies are written before the next request once this many bytes are waiting.
+pub const FLUSH_AT: usize = 64 * 1024;
 
 /// Serves one client until it quits, is killed, idles out, breaks the protocol, or
 /// the server shuts down. Generic over the byte stream so tests can use in-memory
@@ -68,19 +107,20 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let authenticated = state.config().requirepass.is_none();
-    let mut client = Client::new(handle, authenticated);
+    let mut client = Client::new(&state, handle, authenticated);
     let mut out = Reply::new(Protocol::Resp2);
     let mut inbuf = BytesMut::with_capacity(READ_CHUNK);
     let mut parser = RequestParser::new();
     let peer = client.handle.addr;
 
-    loop {
-        let (max_bulk_len, qbuf_limit, idle_timeout) = {
+    'conn: loop {
+        let (max_bulk_len, qbuf_limit, idle_timeout, out_limits) = {
             let cfg = state.config();
             (
                 cfg.proto_max_bulk_len,
                 cfg.client_query_buffer_limit,
                 cfg.timeout,
+                cfg.client_output_buffer_limit,
             )
         };
         // Run every complete request already buffered; their replies pile up in `out`.
@@ -90,44 +130,64 @@ where
                 max_bulk_len,
                 authenticated: client.authenticated,
             };
-            match parser.next_request(&mut inbuf, &limits) {
-                Ok(Some(argv)) => match execute(&state, &mut client, &mut out, &mut parser, argv) {
-                    Flow::Continue => {}
-                    Flow::Close => {
-                        close = true;
-                        break;
-                    }
-                    Flow::Block(blocked) => {
-                        // Replies to earlier requests go out before the client parks.
-                        if flush(&mut stream, &state, &client, &mut out).await.is_err() {
-                            close = true;
-                            break;
-                        }
-                        let waited = wait_blocked(
-                            &mut stream,
-                            &state,
-                            &mut client,
-                            &mut out,
-                            &mut inbuf,
-                            qbuf_limit,
-                            blocked,
-                        )
-                        .await;
-                        if !waited {
-                            close = true;
-                            break;
-                        }
-                    }
-                },
+            let argv = match parser.next_request(&mut inbuf, &limits) {
+                Ok(Some(argv)) => argv,
                 Ok(None) => break,
                 Err(e) => {
-                    tracing::debug!(%peer, error = %e, "protocol error, closing connection");
+                    tracing::info!(%peer, error = %e, "protocol error, closing connection");
                     out.error(&format!("ERR {e}"));
                     state.stats.record_error("ERR");
                     close = true;
                     break;
                 }
+            };
+            if client.subscriptions.active() {
+                // Messages published before this request go out before its reply.
+                client.take_pushes(&mut out);
             }
+            let flow = execute(&state, &mut client, &mut out, &argv);
+            // The argument vector goes back to the parser for the next request.
+            parser.recycle(argv);
+            if client.over_output_limit(&state, &out_limits, &out) {
+                break 'conn;
+            }
+            match flow {
+                Flow::Continue => {
+                    if out.len() >= FLUSH_AT
+                        && flush(&mut stream, &state, &client, &mut out).await.is_err()
+                    {
+                        break 'conn;
+                    }
+                }
+                Flow::Close => {
+                    close = true;
+                    break;
+                }
+                Flow::Block(blocked) => {
+                    // Replies to earlier requests go out before the client parks.
+                    if flush(&mut stream, &state, &client, &mut out).await.is_err() {
+                        break 'conn;
+                    }
+                    let waited = wait_blocked(
+                        &mut stream,
+                        &state,
+                        &mut client,
+                        &mut out,
+                        &mut inbuf,
+                        qbuf_limit,
+                        blocked,
+                    )
+                    .await;
+                    if !waited {
+                        close = true;
+                        break;
+                    }
+                }
+            }
+        }
+        client.take_pushes(&mut out);
+        if !out.is_empty() && client.over_output_limit(&state, &out_limits, &out) {
+            break;
         }
         if flush(&mut stream, &state, &client, &mut out).await.is_err() {
             break;
@@ -144,6 +204,8 @@ where
         if inbuf.capacity() - inbuf.len() < READ_CHUNK / 2 {
             inbuf.reserve(READ_CHUNK);
         }
+        // As Redis, `timeout` does not close subscribed clients.
+        let idle_timeout = idle_timeout.filter(|_| !client.subscriptions.active());
         let idle = async {
             match idle_timeout {
                 Some(t) => tokio::time::sleep(t).await,
@@ -154,13 +216,15 @@ where
             biased;
             // `kill` is a child of the server's shutdown token: one token to watch.
             _ = client.handle.kill.cancelled() => break,
+            // Pushes are moved to `out` at the top of the loop.
+            _ = client.handle.outbox.bell.notified() => {}
             read = stream.read_buf(&mut inbuf) => match read {
                 Ok(0) => break,
                 Ok(n) => {
                     state.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
                 }
                 Err(e) => {
-                    tracing::debug!(%peer, error = %e, "read failed, closing connection");
+                    tracing::info!(%peer, error = %e, "read failed, closing connection");
                     break;
                 }
             },
@@ -173,7 +237,10 @@ where
     let _ = stream.shutdown().await;
 }
 
-/// Writes everything buffered in `out` with one write.
+/// Writes everything buffered in `out`. A write the client does not take (it stops
+/// reading) waits until the client is killed: by CLIENT KILL, shutdown, or a
+/// publisher that found its output over the limit. While it waits, the bytes still
+/// to write count as the client's pending output.
 async fn flush<S>(
     stream: &mut S,
     state: &SharedState,
@@ -186,17 +253,41 @@ where
     if out.is_empty() {
         return Ok(());
     }
-    let n = out.len();
-    client.handle.omem.store(n, Ordering::Relaxed);
-    if let Err(e) = stream.write_all(out.buffer()).await {
-        tracing::debug!(peer = %client.handle.addr, error = %e, "write failed, closing connection");
-        return Err(e);
+    let total = out.len();
+    let handle = &client.handle;
+    let mut written = 0;
+    while written < total {
+        handle.omem.store(total - written, Ordering::Relaxed);
+        handle.outbox.set_in_flight(total - written);
+        let wrote = tokio::select! {
+            // The write first: a client that reads gets its replies even when killed.
+            biased;
+            w = stream.write(&out.buffer()[written..]) => w,
+            _ = handle.kill.cancelled() => Err(std::io::Error::other("client killed")),
+        };
+        match wrote {
+            Ok(0) => {
+                written = total + 1;
+                break;
+            }
+            Ok(n) => written += n,
+            Err(e) => {
+                tracing::info!(peer = %handle.addr, error = %e, "write failed, closing connection");
+                handle.omem.store(0, Ordering::Relaxed);
+                handle.outbox.set_in_flight(0);
+                return Err(e);
+            }
+        }
+    }
+    handle.omem.store(0, Ordering::Relaxed);
+    handle.outbox.set_in_flight(0);
+    if written > total {
+        return Err(std::io::ErrorKind::WriteZero.into());
     }
     state
         .stats
         .net_output_bytes
-        .fetch_add(n as u64, Ordering::Relaxed);
-    client.handle.omem.store(0, Ordering::Relaxed);
+        .fetch_add(total as u64, Ordering::Relaxed);
     out.buffer_mut().clear();
     if out.buffer().capacity() > KEEP_OUT_CAPACITY {
         *out.buffer_mut() = BytesMut::with_capacity(READ_CHUNK);
@@ -243,6 +334,7 @@ where
                 let mut ctx = Ctx { server: state, client: &mut *client, out: &mut *out };
                 match how {
                     Some(super::Unblock::Timeout) => {
+                        let _gate = state.store.gate.shared();
                         op.timed_out(&mut ctx);
                         break true;
                     }
@@ -254,9 +346,15 @@ where
                     None => {}
                 }
             }
+            // A subscribed (RESP3) client gets its messages while it waits.
+            _ = client.handle.outbox.bell.notified() => {}
             _ = bell.notified() => {
                 let mut ctx = Ctx { server: state, client: &mut *client, out: &mut *out };
-                match op.attempt(&mut ctx, &bell) {
+                let attempt = {
+                    let _gate = state.store.gate.shared();
+                    op.attempt(&mut ctx, &bell)
+                };
+                match attempt {
                     Ok(true) => break true,
                     Ok(false) => {}
                     Err(e) => {
@@ -267,11 +365,16 @@ where
             }
             _ = timeout => {
                 let mut ctx = Ctx { server: state, client: &mut *client, out: &mut *out };
+                let _gate = state.store.gate.shared();
                 op.timed_out(&mut ctx);
                 break true;
             }
             read = stream.read_buf(inbuf) => match read {
-                Ok(0) | Err(_) => break false,
+                Ok(0) => break false,
+                Err(e) => {
+                    tracing::info!(peer = %client.handle.addr, error = %e, "read failed, closing connection");
+                    break false;
+                }
                 Ok(n) => {
                     state.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
                     if inbuf.len() as u64 > qbuf_limit {
@@ -284,86 +387,11 @@ where
                 }
             },
         }
+        client.take_pushes(out);
+        if !out.is_empty() && flush(stream, state, client, out).await.is_err() {
+            break false;
+        }
     };
     state.clients.set_blocked(&client.handle, false);
     keep
-}
-
-/// Runs one request and writes its reply (or error) into `out`; the argument
-/// vector goes back to the parser for the next request.
-fn execute(
-    state: &SharedState,
-    client: &mut Client,
-    out: &mut Reply,
-    parser: &mut RequestParser,
-    argv: Vec<Bytes>,
-) -> Flow {
-    let mark = out.len();
-    let skip_this = std::mem::take(&mut client.skip_next);
-    let flow = run(state, client, out, &argv);
-    parser.recycle(argv);
-    if skip_this || client.skip_next || client.reply_mode == ReplyMode::Off {
-        out.truncate(mark);
-    }
-    client
-        .handle
-        .resp
-        .store(out.protocol().version() as u8, Ordering::Relaxed);
-    flow
-}
-
-fn run(state: &SharedState, client: &mut Client, out: &mut Reply, argv: &[Bytes]) -> Flow {
-    let stats = &state.stats;
-    let (spec, handler) = match commands::resolve(argv) {
-        Ok(found) => found,
-        Err(e) => {
-            // Arity errors count against the command that was named.
-            if let CommandError::WrongArity(name) = &e {
-                if let Some(s) = stats.command(name) {
-                    s.rejected.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            reply_error(state, out, &e);
-            return Flow::Continue;
-        }
-    };
-    if !client.authenticated && spec.flags & flags::NO_AUTH == 0 {
-        if let Some(s) = stats.command(spec.name) {
-            s.rejected.fetch_add(1, Ordering::Relaxed);
-        }
-        reply_error(state, out, &CommandError::NoAuth);
-        return Flow::Continue;
-    }
-    client.handle.touch(spec.name);
-    let started = Instant::now();
-    let result = {
-        let mut ctx = Ctx {
-            server: state,
-            client,
-            out,
-        };
-        handler(&mut ctx, argv)
-    };
-    let usec = started.elapsed().as_micros() as u64;
-    stats.commands_processed.fetch_add(1, Ordering::Relaxed);
-    let stat = stats.command(spec.name);
-    if let Some(s) = stat {
-        s.calls.fetch_add(1, Ordering::Relaxed);
-        s.usec.fetch_add(usec, Ordering::Relaxed);
-    }
-    match result {
-        Ok(flow) => flow,
-        Err(e) => {
-            if let Some(s) = stat {
-                s.failed.fetch_add(1, Ordering::Relaxed);
-            }
-            reply_error(state, out, &e);
-            Flow::Continue
-        }
-    }
-}
-
-fn reply_error(state: &SharedState, out: &mut Reply, e: &CommandError) {
-    state.stats.record_error(&e.code());
-    out.error(&e.to_string());
 }

@@ -10,7 +10,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-use super::{serve_connection, ClientHandle, ServerState, SharedState};
+use super::{serve_connection, ClientHandle, RejectReason, ServerState, SharedState};
 use crate::config::Config;
 
 /// Redis's reply to a non-loopback client when no password is set.
@@ -33,6 +33,14 @@ pub enum ServerError {
     /// `bind` named no address.
     #[error("no address to listen on: set --bind")]
     NoBindAddress,
+    /// The metrics endpoint could not be bound.
+    #[error("cannot serve metrics on {addr}: {source} (change --metrics-addr, or set it to off)")]
+    MetricsBind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why the OS refused.
+        source: std::io::Error,
+    },
 }
 
 /// A server that is accepting connections.
@@ -40,6 +48,7 @@ pub enum ServerError {
 pub struct RunningServer {
     state: SharedState,
     addrs: Vec<SocketAddr>,
+    metrics_addr: Option<SocketAddr>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -52,6 +61,12 @@ impl RunningServer {
     /// Every address it listens on.
     pub fn local_addrs(&self) -> &[SocketAddr] {
         &self.addrs
+    }
+
+    /// Where `GET /metrics` is served (with the real port when 0 was asked for);
+    /// `None` when `metrics-addr` is off.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// The shared state (for embedding and tests).
@@ -101,15 +116,44 @@ pub async fn start_with_broker(
         listeners.push((listener, local));
     }
     let addrs: Vec<SocketAddr> = listeners.iter().map(|(_, a)| *a).collect();
+    let metrics = match config.metrics_addr {
+        Some(addr) => {
+            let listener = TcpListener::bind(addr)
+                .await
+                .map_err(|source| ServerError::MetricsBind { addr, source })?;
+            let local = listener
+                .local_addr()
+                .map_err(|source| ServerError::MetricsBind { addr, source })?;
+            Some((listener, local))
+        }
+        None => None,
+    };
     for a in &addrs {
         tracing::info!(addr = %a, "ringbus listening");
     }
+    let metrics_addr = metrics.as_ref().map(|(_, a)| *a);
+    if let Some(a) = metrics_addr {
+        tracing::info!(url = %format!("http://{a}/metrics"), "metrics listening");
+    }
     let state = Arc::new(ServerState::new(config, port, Arc::clone(broker.store())));
-    let task = tokio::spawn(serve(Arc::clone(&state), listeners));
-    Ok(RunningServer { state, addrs, task })
+    let task = tokio::spawn(serve(
+        Arc::clone(&state),
+        listeners,
+        metrics.map(|(l, _)| l),
+    ));
+    Ok(RunningServer {
+        state,
+        addrs,
+        metrics_addr,
+        task,
+    })
 }
 
-async fn serve(state: SharedState, listeners: Vec<(TcpListener, SocketAddr)>) {
+async fn serve(
+    state: SharedState,
+    listeners: Vec<(TcpListener, SocketAddr)>,
+    metrics: Option<TcpListener>,
+) {
     let mut connections = JoinSet::new();
     let mut accepters = JoinSet::new();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<(TcpStream, SocketAddr)>(256);
@@ -138,6 +182,7 @@ async fn serve(state: SharedState, listeners: Vec<(TcpListener, SocketAddr)>) {
     }
     drop(tx);
     let upkeep = tokio::spawn(upkeep(Arc::clone(&state)));
+    let metrics = metrics.map(|l| tokio::spawn(crate::metrics::serve(l, Arc::clone(&state))));
     loop {
         tokio::select! {
             _ = state.shutdown.cancelled() => break,
@@ -153,6 +198,9 @@ async fn serve(state: SharedState, listeners: Vec<(TcpListener, SocketAddr)>) {
     // Connections answer what they have read, flush and close.
     while connections.join_next().await.is_some() {}
     upkeep.abort();
+    if let Some(metrics) = metrics {
+        let _ = metrics.await;
+    }
     tracing::info!("ringbus stopped");
 }
 
@@ -169,7 +217,14 @@ async fn admit(
         .fetch_add(1, Ordering::Relaxed);
     let maxclients = state.config().maxclients;
     if state.clients.len() >= maxclients {
-        refuse(state, &mut stream, peer, MAX_CLIENTS, "maxclients").await;
+        refuse(
+            state,
+            &mut stream,
+            peer,
+            MAX_CLIENTS,
+            RejectReason::MaxClients,
+        )
+        .await;
         return;
     }
     let _ = stream.set_nodelay(true);
@@ -191,22 +246,31 @@ where
         (cfg.protected_mode, cfg.requirepass.is_some())
     };
     if protected && protected_mode_denies(has_password, peer.ip()) {
-        refuse(&state, &mut stream, peer, DENIED, "protected mode").await;
+        refuse(
+            &state,
+            &mut stream,
+            peer,
+            DENIED,
+            RejectReason::ProtectedMode,
+        )
+        .await;
     } else {
         serve_connection(stream, Arc::clone(&state), handle).await;
     }
     state.clients.unregister(id);
 }
 
-async fn refuse<S>(state: &ServerState, stream: &mut S, peer: SocketAddr, text: &str, reason: &str)
-where
+async fn refuse<S>(
+    state: &ServerState,
+    stream: &mut S,
+    peer: SocketAddr,
+    text: &str,
+    reason: RejectReason,
+) where
     S: AsyncWrite + Unpin,
 {
-    state
-        .stats
-        .rejected_connections
-        .fetch_add(1, Ordering::Relaxed);
-    tracing::warn!(%peer, reason, "connection refused");
+    state.stats.reject(reason);
+    tracing::warn!(%peer, reason = reason.label(), "connection refused");
     // Best effort: the client may already be gone.
     let _ = stream.write_all(text.as_bytes()).await;
     let _ = stream.shutdown().await;
@@ -224,7 +288,8 @@ pub fn protected_mode_denies(has_password: bool, peer: IpAddr) -> bool {
 }
 
 /// Background work: removes expired keys in bounded slices ten times a second, and
-/// once a second ends idle sessions and drops entries past their track's max age.
+/// once a second ends idle sessions, drops entries past their track's max age and
+/// folds recorded command durations into their histograms.
 async fn upkeep(state: SharedState) {
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut ticks: u64 = 0;
@@ -232,17 +297,31 @@ async fn upkeep(state: SharedState) {
         tick.tick().await;
         ticks += 1;
         let now = crate::store::now_ms();
+        // Each sweep holds the transaction gate shared, so none runs inside an EXEC.
         if ticks % 10 == 0 {
-            let ended = state.store.sweep_idle_sessions(now);
+            let ended = {
+                let _gate = state.store.gate.shared();
+                state.store.sweep_idle_sessions(now)
+            };
             if ended > 0 {
                 tracing::debug!(ended, "idle sessions ended");
             }
+            let _gate = state.store.gate.shared();
             state.store.sweep_max_age(now);
+            if let Some(metrics) = &state.metrics {
+                metrics.upkeep();
+            }
         }
-        for (_, db) in state.store.iter() {
+        // Keeps INFO's used_memory_peak current between INFO calls.
+        state.used_memory();
+        for (index, db) in state.store.iter() {
+            let _gate = state.store.gate.shared();
             let gone = db.sweep_expired(now, 1000);
-            for (_, value) in &gone {
+            for (key, value) in &gone {
                 crate::store::release(value);
+                state
+                    .store
+                    .key_removed(index, key, crate::store::EndReason::Expire, now);
             }
             db.prune_waiters();
             if !gone.is_empty() {

@@ -3,16 +3,24 @@
 
 mod client;
 mod connection;
+mod dispatch;
 mod listener;
+mod outbox;
+mod pubsub;
 mod stats;
+mod transaction;
 
-pub use client::{ClientHandle, ClientRegistry, Unblock};
-pub use connection::{serve_connection, Client, ReplyMode};
+pub use client::{ClientHandle, ClientRegistry, ClientType, Unblock};
+pub use connection::{serve_connection, Client, ReplyMode, FLUSH_AT};
 pub use listener::{
     admit_stream, protected_mode_denies, start, start_with_broker, RunningServer, ServerError,
 };
-pub use stats::{CommandStat, Stats};
+pub use outbox::Outbox;
+pub use pubsub::{PubSub, Subscriptions};
+pub use stats::{CommandStat, RejectReason, Stats};
+pub use transaction::{exec, MultiState, WatchSet};
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -21,7 +29,9 @@ use std::sync::OnceLock;
 use parking_lot::{RwLock, RwLockReadGuard};
 use tokio_util::sync::CancellationToken;
 
+use crate::commands::{flags, CommandError, CommandSpec};
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::store::{Store, StoreSettings};
 
 /// Applies a new log filter (`CONFIG SET loglevel`); installed by the binary, which
@@ -35,6 +45,8 @@ pub struct ServerState {
     config: RwLock<Config>,
     /// Connected clients.
     pub clients: ClientRegistry,
+    /// Pub/sub channels and patterns with their subscribers.
+    pub pubsub: PubSub,
     /// INFO counters.
     pub stats: Stats,
     /// Cancelled when the server shuts down (signal or SHUTDOWN).
@@ -47,6 +59,13 @@ pub struct ServerState {
     pub run_id: String,
     /// The port actually bound (differs from the setting when that was 0).
     pub port: u16,
+    /// Metric handles and the Prometheus renderer; `None` when `metrics-addr` is
+    /// off, so the request path records nothing.
+    pub metrics: Option<Metrics>,
+    /// `maxmemory`, kept out of the config lock for the per-request check.
+    maxmemory: AtomicU64,
+    /// Highest `used_memory` seen (INFO `used_memory_peak`).
+    memory_peak: AtomicU64,
     log_reloader: OnceLock<LogReloader>,
 }
 
@@ -73,11 +92,20 @@ impl ServerState {
             .collect::<String>()[..40]
             .to_string();
         let shutdown = CancellationToken::new();
+        let stats = Stats::new(crate::commands::all_specs());
+        let metrics = config
+            .metrics_addr
+            .is_some()
+            .then(|| Metrics::new(stats.index()));
         ServerState {
             store,
+            maxmemory: AtomicU64::new(config.maxmemory),
+            memory_peak: AtomicU64::new(0),
+            metrics,
             config: RwLock::new(config),
             clients: ClientRegistry::new(shutdown.clone()),
-            stats: Stats::new(crate::commands::all_specs()),
+            pubsub: PubSub::default(),
+            stats,
             shutdown,
             started: Instant::now(),
             started_unix,
@@ -113,7 +141,39 @@ impl ServerState {
         if *self.store.settings() != settings {
             self.store.set_settings(settings);
         }
+        self.maxmemory.store(config.maxmemory, Ordering::Relaxed);
         *self.config.write() = config;
+    }
+
+    /// Bytes the stored data uses: INFO `used_memory`, what `maxmemory` limits.
+    pub fn used_memory(&self) -> u64 {
+        let used = self.store.counters.used_bytes();
+        self.memory_peak.fetch_max(used, Ordering::Relaxed);
+        used
+    }
+
+    /// The highest [`used_memory`](Self::used_memory) seen.
+    pub fn used_memory_peak(&self) -> u64 {
+        self.memory_peak.load(Ordering::Relaxed)
+    }
+
+    /// The `maxmemory` setting in bytes; 0 is no limit.
+    pub fn maxmemory(&self) -> u64 {
+        self.maxmemory.load(Ordering::Relaxed)
+    }
+
+    /// Redis's `noeviction` policy: over `maxmemory`, commands that may grow
+    /// memory (flag `denyoom`) are refused with the OOM error; others run.
+    #[inline]
+    pub fn check_oom(&self, spec: &CommandSpec) -> Result<(), CommandError> {
+        if spec.flags & flags::DENYOOM == 0 {
+            return Ok(());
+        }
+        let max = self.maxmemory();
+        if max != 0 && self.used_memory() > max {
+            return Err(CommandError::OutOfMemory);
+        }
+        Ok(())
     }
 }
 

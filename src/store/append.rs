@@ -2,14 +2,15 @@
 //! (creating the stream in its track's capacity), and looking a stream up with
 //! expiry and max-age applied.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::stream::{IdSpec, Stream, StreamError, StreamId, TrimStrategy};
+use super::stream::{IdSpec, NodeLimits, Stream, StreamError, StreamId, TrimStrategy};
 use super::tracks::KeyClass;
-use super::{release, Lookup, Store, StreamCell, Value};
+use super::{release, EndReason, Lookup, Store, StreamCell, TrackCounters, Value};
 
 /// XADD's optional trimming.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +48,15 @@ impl<'a> AppendRequest<'a> {
     }
 }
 
+/// What the settings say about one key, read once per append.
+struct Placement {
+    capacity: usize,
+    max_age: Option<Duration>,
+    limits: NodeLimits,
+    /// The length of the session prefix, when the key is a session's track.
+    session: Option<usize>,
+}
+
 /// A successful append.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Appended {
@@ -54,19 +64,6 @@ pub struct Appended {
     pub id: StreamId,
     /// Entries the ring overwrote to make room.
     pub overwritten: u64,
-}
-
-/// Counters the store keeps for INFO and metrics.
-#[derive(Debug, Default)]
-pub struct StoreCounters {
-    /// Entries appended.
-    pub appended: AtomicU64,
-    /// Entries overwritten by full rings.
-    pub overwritten: AtomicU64,
-    /// Entries removed for being older than their track's max age.
-    pub aged_out: AtomicU64,
-    /// Keys removed by their TTL.
-    pub expired_keys: AtomicU64,
 }
 
 impl Store {
@@ -92,47 +89,44 @@ impl Store {
         if id == IdSpec::Explicit(StreamId::MIN) {
             return Err(StreamError::IdZero);
         }
-        // One look at the settings and one classification of the key per append.
-        let (capacity, max_age, limits, session) = {
-            let settings = self.settings();
-            let table = settings.table();
-            let (capacity, max_age, session) = match table.classify(key) {
-                KeyClass::Track { session, track } => {
-                    let t = &table.tracks()[track];
-                    (t.capacity.max(1), t.max_age, Some(session.len()))
-                }
-                KeyClass::Standalone => (table.default_capacity(), None, None),
-            };
-            (capacity, max_age, settings.node_limits, session)
-        };
+        let Placement {
+            capacity,
+            max_age,
+            limits,
+            session,
+        } = self.placement(key);
         let cell = match self.stream_aged(db, key, now_ms, max_age, &limits) {
             Some(cell) => cell,
             None if !create => return Ok(None),
-            None => {
-                let (value, _, expired) = self.db(db).get_or_insert_with(key, now_ms, || {
-                    Value::Stream(StreamCell::new(Stream::new(capacity), now_ms))
-                });
-                if let Some(old) = expired {
-                    release(&old);
-                }
-                Arc::clone(value.stream())
-            }
+            None => self.create_stream(db, key, capacity, now_ms),
         };
         let (appended, wake) = {
             let mut state = cell.lock();
+            let mut dropped = 0;
             if state.stream.capacity() != capacity {
                 // CONFIG SET changed the capacity: the stream follows on its next append.
-                let dropped = state.stream.set_capacity(capacity, &limits);
+                dropped = state.stream.set_capacity(capacity, &limits);
                 state.overwritten += dropped;
             }
+            let first_before = state.stream.first_entry().map(|e| e.id);
             let added = state.stream.add(id, fields, now_ms, &limits)?;
+            if added.evicted > 0 && !state.groups.is_empty() {
+                // Pending entries between the old and the new head were overwritten.
+                let first_after = state.stream.first_entry().map_or(added.id, |e| e.id);
+                let lost = state
+                    .groups
+                    .pending_in(first_before.unwrap_or(StreamId::MIN), first_after);
+                self.counters
+                    .pending_overwritten
+                    .fetch_add(lost, Ordering::Relaxed);
+            }
             if let Some(t) = trim {
                 state.stream.trim(t.strategy, t.approx, t.limit, &limits);
             }
             state.last_append_ms = now_ms;
             state.overwritten += added.evicted;
-            // The session's registry entry, cached on the stream: a lookup only
-            // for the first append (or after the session ended or a rename).
+            // The session's registry entry, cached on the stream: a lookup only for
+            // the first append (or after the session ended, or a rename).
             if let Some(id) = session.map(|n| &key[..n]) {
                 match &state.session {
                     Some(s) if s.is_current_for(id) => s.touch(now_ms),
@@ -143,16 +137,92 @@ impl Store {
                 id: added.id,
                 overwritten: added.evicted,
             };
+            let counts = cell.track();
+            counts.appended.fetch_add(1, Ordering::Relaxed);
+            if added.evicted + dropped > 0 {
+                counts
+                    .overwritten
+                    .fetch_add(added.evicted + dropped, Ordering::Relaxed);
+            }
             (appended, state.take_waiters())
         };
         wake.ring();
-        self.counters.appended.fetch_add(1, Ordering::Relaxed);
-        if appended.overwritten > 0 {
-            self.counters
-                .overwritten
-                .fetch_add(appended.overwritten, Ordering::Relaxed);
-        }
+        self.touch(db, key);
         Ok(Some(appended))
+    }
+
+    /// The stream at `key`, or a new empty one in its track's capacity (XGROUP
+    /// CREATE ... MKSTREAM). Creating a session's track counts as activity of the
+    /// session, so an idle one is still ended in time.
+    pub fn stream_or_create(&self, db: usize, key: &Bytes, now_ms: u64) -> Arc<StreamCell> {
+        if let Some(cell) = self.stream(db, key, now_ms) {
+            return cell;
+        }
+        let Placement {
+            capacity, session, ..
+        } = self.placement(key);
+        let cell = self.create_stream(db, key, capacity, now_ms);
+        if let Some(id) = session.map(|n| &key[..n]) {
+            cell.lock().session = Some(self.touch_session(db, id, now_ms));
+        }
+        cell
+    }
+
+    /// What the settings say about the stream at `key`: one read of the settings
+    /// and one classification of the key per append.
+    fn placement(&self, key: &[u8]) -> Placement {
+        let settings = self.settings();
+        let table = settings.table();
+        let (capacity, max_age, session) = match table.classify(key) {
+            KeyClass::Track { session, track } => {
+                let t = &table.tracks()[track];
+                (t.capacity.max(1), t.max_age, Some(session.len()))
+            }
+            KeyClass::Standalone => (table.default_capacity(), None, None),
+        };
+        Placement {
+            capacity,
+            max_age,
+            limits: settings.node_limits,
+            session,
+        }
+    }
+
+    /// The counters a new stream at `key` is counted in (its track's, or the
+    /// standalone streams'). Only looked up when a stream is created.
+    fn track_counters(&self, key: &[u8]) -> &Arc<TrackCounters> {
+        let settings = self.settings();
+        let table = settings.table();
+        let track = match table.classify(key) {
+            KeyClass::Track { track, .. } => Some(table.tracks()[track].name.as_str()),
+            KeyClass::Standalone => None,
+        };
+        // The counters live in `self`, so the borrow outlives the settings guard.
+        self.counters.track(track)
+    }
+
+    /// Inserts an empty stream at `key` unless one appeared meanwhile.
+    fn create_stream(
+        &self,
+        db: usize,
+        key: &Bytes,
+        capacity: usize,
+        now_ms: u64,
+    ) -> Arc<StreamCell> {
+        let track = self.track_counters(key);
+        let (value, _, expired) = self.db(db).get_or_insert_with(key, now_ms, || {
+            let stream = Stream::new(capacity);
+            Value::Stream(StreamCell::tracked(
+                stream,
+                now_ms,
+                Arc::clone(track),
+                key.len(),
+            ))
+        });
+        if let Some(old) = expired {
+            release(&old);
+        }
+        Arc::clone(value.stream())
     }
 
     /// The live stream at `key`. An expired key is removed on the way (its readers
@@ -171,14 +241,15 @@ impl Store {
         db: usize,
         key: &[u8],
         now_ms: u64,
-        max_age: Option<std::time::Duration>,
-        limits: &super::stream::NodeLimits,
+        max_age: Option<Duration>,
+        limits: &NodeLimits,
     ) -> Option<Arc<StreamCell>> {
         let cell = match self.db(db).get(key, now_ms) {
             Lookup::Found(Value::Stream(cell)) => cell,
             Lookup::Expired(value) => {
                 self.counters.expired_keys.fetch_add(1, Ordering::Relaxed);
                 release(&value);
+                self.key_removed(db, key, EndReason::Expire, now_ms);
                 return None;
             }
             Lookup::Missing => return None,
@@ -190,7 +261,11 @@ impl Store {
                 let gone = state
                     .stream
                     .trim(TrimStrategy::MinId(cutoff), false, None, limits);
-                self.counters.aged_out.fetch_add(gone, Ordering::Relaxed);
+                cell.track().aged_out.fetch_add(gone, Ordering::Relaxed);
+                drop(state);
+                if gone > 0 {
+                    self.touch(db, key);
+                }
             }
         }
         Some(cell)

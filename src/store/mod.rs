@@ -2,20 +2,25 @@
 
 mod append;
 pub mod cell;
+pub mod counters;
+pub mod gate;
+pub mod groups;
 pub mod keyspace;
 pub mod sessions;
 pub mod settings;
 pub mod stream;
 pub mod tracks;
 
-pub use keyspace::{Db, ExpireCondition, ExpireOutcome, Lookup, RenameOutcome};
+pub use keyspace::{Db, ExpireCondition, ExpireOutcome, Lookup, RenameOutcome, WatchFlag};
 
 use std::sync::Arc;
 
 use parking_lot::{RwLock, RwLockReadGuard};
 
-pub use append::{AppendRequest, Appended, StoreCounters, TrimSpec};
-pub use cell::{CellState, StreamCell, Wakeups};
+pub use append::{AppendRequest, Appended, TrimSpec};
+pub use cell::{CellGuard, CellState, StreamCell, Wakeups};
+pub use counters::{EndReason, StoreCounters, TrackCounters, OTHER_TRACK};
+pub use gate::{defer_wakeups, DeferredWakeups, Gate};
 pub use sessions::{SessionInfo, SessionState, TrackInfo};
 pub use settings::StoreSettings;
 
@@ -49,20 +54,34 @@ pub struct Store {
     /// Per database: the sessions that have streams, keyed by session id.
     sessions: Box<[Db<Arc<SessionState>>]>,
     settings: RwLock<StoreSettings>,
-    /// Appends, overwrites, age-outs and expiries, for INFO and metrics.
+    /// Appends, overwrites, age-outs, expiries, sessions ended, and what each track
+    /// holds, for INFO, metrics and `maxmemory`. Its track slots are the tracks
+    /// configured when the store was made (see [`counters`]).
     pub counters: StoreCounters,
+    /// Makes EXEC atomic: see [`gate`].
+    pub gate: Gate,
 }
 
 impl Store {
     /// A store with `databases` empty databases and `settings`.
     pub fn new(databases: usize, settings: StoreSettings) -> Self {
         let n = databases.max(1);
+        let counters = StoreCounters::new(settings.tracks.iter().map(|t| t.name.as_str()));
         Store {
             dbs: (0..n).map(|_| Db::default()).collect(),
             sessions: (0..n).map(|_| Db::default()).collect(),
             settings: RwLock::new(settings),
-            counters: StoreCounters::default(),
+            counters,
+            gate: Gate::default(),
         }
+    }
+
+    /// The WATCH touch hook for a change to the stream at `key` in database `db` that
+    /// the keyspace does not see itself (content changes): clients watching the key
+    /// will have their EXEC aborted. Nearly free when nobody watches. See
+    /// [`keyspace::WatchFlag`]'s module for where it must be called.
+    pub fn touch(&self, db: usize, key: &[u8]) {
+        self.db(db).touch(key);
     }
 
     /// The settings in force. Hold the guard briefly.

@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use super::counters::EndReason;
 use super::stream::StreamId;
+use super::tracks::KeyClass;
 use super::{release, Store};
 use crate::glob;
 
@@ -77,15 +79,6 @@ pub struct SessionInfo {
     pub tracks: Vec<TrackInfo>,
 }
 
-/// Why a session ended (metrics label).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EndReason {
-    /// SESSION.END.
-    Command,
-    /// No append for `session-idle-timeout`.
-    Idle,
-}
-
 impl Store {
     /// Records an append to a track of `session`; returns the session's state for
     /// the stream to cache.
@@ -117,9 +110,15 @@ impl Store {
             .collect()
     }
 
-    /// Ends `session`: removes every one of its tracks at once and wakes their
-    /// readers. Returns how many streams were removed.
+    /// Ends `session` (SESSION.END): removes every one of its tracks at once and
+    /// wakes their readers. Returns how many streams were removed.
     pub fn end_session(&self, db: usize, session: &[u8], now_ms: u64) -> usize {
+        self.end_session_for(db, session, now_ms, EndReason::Command)
+    }
+
+    /// [`end_session`](Self::end_session), counted under `reason` when it removed
+    /// a stream.
+    fn end_session_for(&self, db: usize, session: &[u8], now_ms: u64, reason: EndReason) -> usize {
         let keys = self.session_keys(session);
         let database = self.db(db);
         let mut removed = 0;
@@ -129,10 +128,60 @@ impl Store {
                 removed += 1;
             }
         }
-        if let Some(state) = self.sessions[db.min(self.sessions.len() - 1)].remove(session, 0) {
+        let registered = self.sessions[db.min(self.sessions.len() - 1)].remove(session, 0);
+        if let Some(state) = &registered {
             state.end();
         }
+        if removed > 0 {
+            self.counters.session_ended(reason);
+        } else if registered.is_some() {
+            // Its streams had gone without anyone noticing: see `forget_session`.
+            self.counters.session_ended(EndReason::Expire);
+        }
         removed
+    }
+
+    /// Called after `key` left the keyspace for `reason` (DEL, RENAME, EXPIRE...):
+    /// when it was the last stream of its session, the session has ended. Keys
+    /// that expire lazily, inside lookups that do not call this, leave their
+    /// session registered until SESSION.LIST or the idle sweep finds it empty and
+    /// counts it as expired (the only way streams go unannounced).
+    pub fn key_removed(&self, db: usize, key: &[u8], reason: EndReason, now_ms: u64) {
+        let session = {
+            let settings = self.settings();
+            match settings.table().classify(key) {
+                KeyClass::Track { session, .. } => Bytes::copy_from_slice(session),
+                KeyClass::Standalone => return,
+            }
+        };
+        if !self.session_exists(db, &session, now_ms) {
+            self.forget_session(db, &session, reason);
+        }
+    }
+
+    /// Drops `session` from the registry, counting it as ended for `reason` if it
+    /// was there.
+    fn forget_session(&self, db: usize, session: &[u8], reason: EndReason) {
+        let registry = &self.sessions[db.min(self.sessions.len() - 1)];
+        if let Some(state) = registry.remove(session, 0) {
+            state.end();
+            self.counters.session_ended(reason);
+        }
+    }
+
+    /// FLUSHDB / FLUSHALL: forgets every session of `db`, counting each as ended
+    /// by a command.
+    pub fn clear_sessions(&self, db: usize) {
+        let registry = &self.sessions[db.min(self.sessions.len() - 1)];
+        for state in registry.clear(0) {
+            state.end();
+            self.counters.session_ended(EndReason::Command);
+        }
+    }
+
+    /// Sessions registered over every database (the `ringbus_sessions` gauge).
+    pub fn sessions_total(&self) -> usize {
+        self.sessions.iter().map(|r| r.len()).sum()
     }
 
     /// SESSION.INFO: `None` when no track of the session holds a stream.
@@ -192,9 +241,7 @@ impl Store {
         ids.retain(|id| {
             let live = self.session_exists(db, id, now_ms);
             if !live {
-                if let Some(state) = registry.remove(id, 0) {
-                    state.end();
-                }
+                self.forget_session(db, id, EndReason::Expire);
             }
             live
         });
@@ -223,7 +270,7 @@ impl Store {
                 }
             });
             for id in idle {
-                if self.end_session(db, &id, now_ms) > 0 {
+                if self.end_session_for(db, &id, now_ms, EndReason::Idle) > 0 {
                     ended += 1;
                 }
             }
@@ -237,7 +284,7 @@ impl Store {
         if self.settings().tracks.iter().all(|t| t.max_age.is_none()) {
             return 0;
         }
-        let before = self.counters.aged_out.load(Ordering::Relaxed);
+        let before = self.counters.aged_out();
         for (db, database) in self.iter() {
             let mut keys = Vec::new();
             database.for_each(|key, _, _| keys.push(key.clone()));
@@ -248,7 +295,7 @@ impl Store {
                 }
             }
         }
-        self.counters.aged_out.load(Ordering::Relaxed) - before
+        self.counters.aged_out() - before
     }
 }
 
@@ -258,6 +305,7 @@ mod tests {
 
     use super::*;
     use crate::config::TrackSpec;
+    use crate::store::ExpireCondition;
     use crate::store::{AppendRequest, StoreSettings};
 
     fn store(idle: Option<Duration>, max_age: Option<Duration>) -> Store {
@@ -310,7 +358,21 @@ mod tests {
         assert_eq!((conv.entries_added, conv.entries_overwritten), (5, 2));
         assert_eq!(conv.first_id, Some(StreamId::new(1002, 0)));
         assert_eq!(info.tracks[1].capacity, 10);
-        assert_eq!(s.counters.overwritten.load(Ordering::Relaxed), 2);
+        assert_eq!(s.counters.overwritten(), 2);
+        assert_eq!(
+            s.counters
+                .track(Some("conversation"))
+                .overwritten
+                .load(Ordering::Relaxed),
+            2
+        );
+        assert_eq!(
+            s.counters
+                .track(Some("conversation"))
+                .events
+                .load(Ordering::Relaxed),
+            3
+        );
         // A key in no track is a standalone stream with the default capacity.
         for i in 0..9 {
             add(&s, "plain", 3000 + i);
@@ -398,7 +460,14 @@ mod tests {
             Some(1),
             "no max age"
         );
-        assert_eq!(s.counters.aged_out.load(Ordering::Relaxed), 2);
+        assert_eq!(s.counters.aged_out(), 2);
+        assert_eq!(
+            s.counters
+                .track(Some("insights"))
+                .aged_out
+                .load(Ordering::Relaxed),
+            2
+        );
     }
 
     #[test]
@@ -424,5 +493,51 @@ mod tests {
         let (_, some) = s.list_sessions(0, 0, 100, Some(b"s1*"), 1);
         assert_eq!(some.len(), 11);
         assert_eq!(s.session_count(1), 0, "databases are separate");
+    }
+
+    #[test]
+    fn every_way_a_session_ends_is_counted_once_with_its_reason() {
+        let s = store(Some(Duration::from_secs(10)), None);
+        let ended = |r| s.counters.sessions_ended(r);
+        add(&s, "a:conversation", 1_000);
+        add(&s, "a:insights", 1_000);
+        assert_eq!(s.end_session(0, b"a", 1_001), 2);
+        assert_eq!(s.end_session(0, b"a", 1_001), 0, "counted once");
+        assert_eq!(ended(EndReason::Command), 1);
+
+        add(&s, "b:conversation", 1_000);
+        assert_eq!(s.sweep_idle_sessions(20_000), 1);
+        assert_eq!(ended(EndReason::Idle), 1);
+
+        // The last track expiring ends the session; one of two does not.
+        add(&s, "c:conversation", 30_000);
+        add(&s, "c:insights", 30_000);
+        s.db(0)
+            .expire(b"c:conversation", 30_100, ExpireCondition::ALWAYS, 30_000);
+        s.db(0)
+            .expire(b"c:insights", 30_200, ExpireCondition::ALWAYS, 30_000);
+        assert!(s.stream(0, b"c:conversation", 30_150).is_none());
+        assert_eq!(s.session_count(0), 1);
+        assert!(s.stream(0, b"c:insights", 30_250).is_none());
+        assert_eq!((s.session_count(0), ended(EndReason::Expire)), (0, 1));
+
+        // DEL of the last stream, as the command does it.
+        add(&s, "d:conversation", 40_000);
+        s.db(0).remove(b"d:conversation", 40_000);
+        s.key_removed(0, b"d:conversation", EndReason::Command, 40_000);
+        assert_eq!(ended(EndReason::Command), 2);
+
+        // Gone unannounced (lazy expiry elsewhere): SESSION.LIST counts it expired.
+        add(&s, "e:conversation", 50_000);
+        s.db(0).remove(b"e:conversation", 50_000);
+        let (_, ids) = s.list_sessions(0, 0, 10, None, 50_000);
+        assert!(ids.is_empty());
+        assert_eq!(ended(EndReason::Expire), 2);
+
+        add(&s, "f:conversation", 60_000);
+        add(&s, "g:conversation", 60_000);
+        assert_eq!(s.sessions_total(), 2);
+        s.clear_sessions(0);
+        assert_eq!((s.sessions_total(), ended(EndReason::Command)), (0, 4));
     }
 }

@@ -38,7 +38,15 @@ async fn differential_against_redis() {
     };
     let started = Instant::now();
     let redis = RedisServer::start(&bin).await;
-    let ringbus = start_with(test_config()).await;
+    let mut config = test_config();
+    // Keys `<session>:ring3` are rings of 3 entries: scripts append to them with
+    // `MAXLEN 3`, so Redis trims exactly what the ring overwrites.
+    config.tracks.push(ringbus::config::TrackSpec {
+        name: "ring3".into(),
+        capacity: 3,
+        max_age: None,
+    });
+    let ringbus = start_with(config).await;
     let redis_version = redis_version(redis.addr).await;
 
     let scripts = load_scripts();
@@ -106,7 +114,7 @@ impl std::fmt::Display for Proto {
 }
 
 /// The `#! ...` directives of one line.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 struct Directives {
     /// Send, but do not compare.
     ignore: bool,
@@ -116,12 +124,29 @@ struct Directives {
     sorted: bool,
     /// Run only in this pass.
     only: Option<Proto>,
+    /// How many replies the line produces (`replies=N`, default 1).
+    replies: usize,
+}
+
+impl Default for Directives {
+    fn default() -> Self {
+        Directives {
+            ignore: false,
+            shape: false,
+            sorted: false,
+            only: None,
+            replies: 1,
+        }
+    }
 }
 
 /// One command of a script.
 struct Step {
     line: usize,
     text: String,
+    /// The connection it goes to: `None` for the main one, else the `@name` given.
+    conn: Option<String>,
+    /// What is sent; empty for `!recv` (only read).
     args: Vec<Vec<u8>>,
     directives: Directives,
 }
@@ -176,13 +201,33 @@ fn parse_script(text: &str) -> Result<Vec<Step>, (usize, String)> {
             ),
             None => (trimmed, Directives::default()),
         };
-        let args = split_args(command).map_err(|e| (line, e))?;
+        let mut directives = directives;
+        let mut args = split_args(command).map_err(|e| (line, e))?;
+        let conn = match args.first() {
+            Some(first) if first.first() == Some(&b'@') => {
+                let name = String::from_utf8_lossy(&first[1..]).into_owned();
+                args.remove(0);
+                Some(name)
+            }
+            _ => None,
+        };
         if args.is_empty() {
             return Err((line, "no command before the directive".into()));
+        }
+        if args[0] == b"!recv" {
+            directives.replies = match args.get(1) {
+                None => 1,
+                Some(n) => std::str::from_utf8(n)
+                    .ok()
+                    .and_then(|n| n.parse().ok())
+                    .ok_or((line, "!recv takes a number of replies".to_string()))?,
+            };
+            args.clear();
         }
         steps.push(Step {
             line,
             text: command.to_string(),
+            conn,
             args,
             directives,
         });
@@ -202,11 +247,14 @@ fn parse_directives(text: &str) -> Result<Directives, String> {
             }
             "resp2-only" => d.only = Some(Proto::Resp2),
             "resp3-only" => d.only = Some(Proto::Resp3),
-            other => {
-                return Err(format!(
-                    "unknown directive '{other}' (known: ignore shape sorted resp2-only resp3-only)"
-                ))
-            }
+            other => match other.strip_prefix("replies=").map(str::parse) {
+                Some(Ok(n)) => d.replies = n,
+                _ => {
+                    return Err(format!(
+                        "unknown directive '{other}' (known: ignore shape sorted resp2-only resp3-only replies=N)"
+                    ))
+                }
+            },
         }
     }
     Ok(d)
@@ -298,8 +346,17 @@ fn split_args(line: &str) -> Result<Vec<Vec<u8>>, String> {
 // ---------------------------------------------------------------------------
 // Running a script
 
+/// The pair of connections (Redis, ringbus) a script line goes to.
+struct Pair {
+    name: Option<String>,
+    redis: Conn,
+    ringbus: Conn,
+}
+
 /// Runs `script` in one protocol on fresh connections to both servers, appending every
-/// mismatch. Returns how many replies were compared.
+/// mismatch. Returns how many replies were compared. Lines naming `@conn` go to a
+/// second pair of connections opened on first use (after `HELLO 3` in the RESP3 pass,
+/// compared too).
 async fn run_script(
     script: &Script,
     proto: Proto,
@@ -318,67 +375,134 @@ async fn run_script(
             show_outcome(&reply)
         );
     }
-    let hello3 = Step {
+    let mut pairs = vec![Pair {
+        name: None,
+        redis,
+        ringbus,
+    }];
+    let hello3 = |conn: Option<String>| Step {
         line: 0,
         text: "HELLO 3 (start of the RESP3 pass)".into(),
+        conn,
         args: vec![b"HELLO".to_vec(), b"3".to_vec()],
         directives: Directives::default(),
     };
-    let setup: Vec<&Step> = if proto == Proto::Resp3 {
-        vec![&hello3]
-    } else {
-        vec![]
-    };
     let mut compared = 0;
-    for step in setup.into_iter().chain(&script.steps) {
+    let mut steps: Vec<&Step> = script.steps.iter().collect();
+    let first = hello3(None);
+    if proto == Proto::Resp3 {
+        steps.insert(0, &first);
+    }
+    for step in steps {
         if step.directives.only.is_some_and(|only| only != proto) {
             continue;
         }
-        let r = redis.call(&step.args).await;
-        let b = ringbus.call(&step.args).await;
-        let place = format!("{}:{} [{proto}] {}", script.name, step.line, step.text);
-        if verbose() {
-            println!(
-                "{place}\n    redis:   {}\n    ringbus: {}",
-                show_outcome(&r),
-                show_outcome(&b)
-            );
-        }
-        match (&r, &b) {
-            (Ok((r_raw, r_frame)), Ok((b_raw, b_frame))) => {
-                if step.directives.ignore {
-                    continue;
+        let at = match pairs.iter().position(|p| p.name == step.conn) {
+            Some(at) => at,
+            None => {
+                pairs.push(Pair {
+                    name: step.conn.clone(),
+                    redis: Conn::connect(redis_addr).await,
+                    ringbus: Conn::connect(ringbus_addr).await,
+                });
+                if proto == Proto::Resp3 {
+                    let at = pairs.len() - 1;
+                    let hello = hello3(step.conn.clone());
+                    let pair = &mut pairs[at];
+                    if !compare_step(&hello, pair, proto, &script.name, mismatches, &mut compared)
+                        .await
+                    {
+                        break;
+                    }
                 }
-                compared += 1;
-                let r_cmp = normalise(r_raw, r_frame, step);
-                let b_cmp = normalise(b_raw, b_frame, step);
-                if r_cmp != b_cmp {
-                    let how = if step.directives.shape {
-                        " (shape)"
-                    } else {
-                        ""
-                    };
-                    mismatches.push(format!(
-                        "{place}\n    redis{how}:   {}\n    ringbus{how}: {}",
-                        escape(&r_cmp),
-                        escape(&b_cmp)
-                    ));
-                }
+                pairs.len() - 1
             }
-            // Both silent (e.g. CLIENT REPLY OFF): the streams are still in step.
-            (Err(NoReply::Timeout), Err(NoReply::Timeout)) => {}
-            (Err(NoReply::Closed), Err(NoReply::Closed)) => break,
-            _ => {
-                mismatches.push(format!(
-                    "{place}\n    redis:   {}\n    ringbus: {}\n    (rest of this pass skipped)",
-                    show_outcome(&r),
-                    show_outcome(&b)
-                ));
+        };
+        if !compare_step(
+            step,
+            &mut pairs[at],
+            proto,
+            &script.name,
+            mismatches,
+            &mut compared,
+        )
+        .await
+        {
+            if pairs[at].name.is_none() {
                 break;
             }
+            pairs.remove(at);
         }
     }
     compared
+}
+
+/// Sends one line to both servers and compares the replies. False when the pair's
+/// connections closed (or the rest of the pass must be skipped after a mismatch on
+/// the main pair).
+async fn compare_step(
+    step: &Step,
+    pair: &mut Pair,
+    proto: Proto,
+    script: &str,
+    mismatches: &mut Vec<String>,
+    compared: &mut usize,
+) -> bool {
+    let r = pair.redis.exchange(step).await;
+    let b = pair.ringbus.exchange(step).await;
+    let conn = step
+        .conn
+        .as_deref()
+        .map(|c| format!(" @{c}"))
+        .unwrap_or_default();
+    let place = format!("{script}:{} [{proto}]{conn} {}", step.line, step.text);
+    if verbose() {
+        println!(
+            "{place}\n    redis:   {}\n    ringbus: {}",
+            show_outcomes(&r),
+            show_outcomes(&b)
+        );
+    }
+    match (&r, &b) {
+        (Ok(r_frames), Ok(b_frames)) => {
+            if step.directives.ignore {
+                return true;
+            }
+            *compared += 1;
+            let r_cmp: Vec<u8> = r_frames
+                .iter()
+                .flat_map(|(raw, frame)| normalise(raw, frame, step))
+                .collect();
+            let b_cmp: Vec<u8> = b_frames
+                .iter()
+                .flat_map(|(raw, frame)| normalise(raw, frame, step))
+                .collect();
+            if r_cmp != b_cmp {
+                let how = if step.directives.shape {
+                    " (shape)"
+                } else {
+                    ""
+                };
+                mismatches.push(format!(
+                    "{place}\n    redis{how}:   {}\n    ringbus{how}: {}",
+                    escape(&r_cmp),
+                    escape(&b_cmp)
+                ));
+            }
+            true
+        }
+        // Both silent (e.g. CLIENT REPLY OFF): the streams are still in step.
+        (Err(NoReply::Timeout), Err(NoReply::Timeout)) => true,
+        (Err(NoReply::Closed), Err(NoReply::Closed)) => false,
+        _ => {
+            mismatches.push(format!(
+                "{place}\n    redis:   {}\n    ringbus: {}\n    (rest of this pass skipped)",
+                show_outcomes(&r),
+                show_outcomes(&b)
+            ));
+            false
+        }
+    }
 }
 
 /// `RINGBUS_DIFFERENTIAL_VERBOSE=1` prints every command with both replies.
@@ -389,7 +513,10 @@ fn verbose() -> bool {
 /// The bytes that are compared: the raw reply, or its normalised re-encoding when the
 /// command is HELLO (id set to 0) or the line says `sorted` or `shape`.
 fn normalise(raw: &[u8], frame: &Frame, step: &Step) -> Vec<u8> {
-    let is_hello = step.args[0].eq_ignore_ascii_case(b"hello");
+    let is_hello = step
+        .args
+        .first()
+        .is_some_and(|a| a.eq_ignore_ascii_case(b"hello"));
     if !is_hello && !step.directives.sorted && !step.directives.shape {
         return raw.to_vec();
     }
@@ -478,6 +605,18 @@ fn shape(frame: &Frame, out: &mut String) {
     }
 }
 
+fn show_outcomes(outcome: &Result<Vec<(Vec<u8>, Frame)>, NoReply>) -> String {
+    match outcome {
+        Ok(frames) => escape(
+            &frames
+                .iter()
+                .flat_map(|(raw, _)| raw.clone())
+                .collect::<Vec<u8>>(),
+        ),
+        Err(e) => show_outcome(&Err(e.clone())),
+    }
+}
+
 fn show_outcome(outcome: &Result<(Vec<u8>, Frame), NoReply>) -> String {
     match outcome {
         Ok((raw, _)) => escape(raw),
@@ -521,6 +660,7 @@ enum Frame {
     Agg(u8, Option<Vec<Frame>>),
 }
 
+#[derive(Clone)]
 enum NoReply {
     Timeout,
     Closed,
@@ -651,6 +791,26 @@ impl Conn {
             return Err(NoReply::Closed);
         }
         self.reply().await
+    }
+
+    /// Sends a script line's command (nothing for `!recv`) and reads its replies.
+    async fn exchange(&mut self, step: &Step) -> Result<Vec<(Vec<u8>, Frame)>, NoReply> {
+        if !step.args.is_empty() {
+            let mut req = format!("*{}\r\n", step.args.len()).into_bytes();
+            for a in &step.args {
+                req.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+                req.extend_from_slice(a);
+                req.extend_from_slice(b"\r\n");
+            }
+            if self.stream.write_all(&req).await.is_err() {
+                return Err(NoReply::Closed);
+            }
+        }
+        let mut frames = Vec::with_capacity(step.directives.replies);
+        for _ in 0..step.directives.replies {
+            frames.push(self.reply().await?);
+        }
+        Ok(frames)
     }
 
     async fn reply(&mut self) -> Result<(Vec<u8>, Frame), NoReply> {
@@ -796,4 +956,16 @@ fn script_lines_split_like_redis_cli() {
     assert_eq!(steps[2].directives.only, Some(Proto::Resp3));
     assert_eq!(steps[2].args, [b"KEYS".to_vec(), b"*".to_vec()]);
     assert!(parse_script("PING #! nosuch\n").is_err());
+    let steps =
+        parse_script("@sub SUBSCRIBE a b #! replies=2\n@sub !recv 3\n!recv\n").expect("parses");
+    assert_eq!(steps[0].conn.as_deref(), Some("sub"));
+    assert_eq!(steps[0].directives.replies, 2);
+    assert_eq!(
+        steps[0].args,
+        [b"SUBSCRIBE".to_vec(), b"a".to_vec(), b"b".to_vec()]
+    );
+    assert!(steps[1].args.is_empty() && steps[1].directives.replies == 3);
+    assert!(steps[2].conn.is_none() && steps[2].directives.replies == 1);
+    assert!(parse_script("!recv x\n").is_err());
+    assert!(parse_script("@sub\n").is_err());
 }

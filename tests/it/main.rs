@@ -2,11 +2,17 @@
 //! and RESP3) and by raw bytes for protocol edge cases.
 
 mod blocking;
+mod compat_async;
+mod compat_async_pending;
 mod connection;
 mod differential;
+mod groups;
 mod keys;
+mod metrics;
 mod protocol;
+mod pubsub;
 mod server;
 mod streams;
 mod support;
+mod transactions;
 mod xinfo;

@@ -206,6 +206,12 @@ async fn protected_mode_denies_remote_peers() {
         .expect("read");
     assert!(String::from_utf8_lossy(&buf).starts_with("-DENIED Redis is running in protected mode"));
     task.await.expect("task");
+    let stats = &server.state().stats;
+    assert_eq!(
+        stats.rejected(ringbus::server::RejectReason::ProtectedMode),
+        1
+    );
+    assert_eq!(stats.rejected_connections(), 1);
 }
 
 #[tokio::test]

@@ -24,11 +24,15 @@ fn field(reply: &str, name: &str) -> String {
 }
 
 #[tokio::test]
-async fn xinfo_help_lists_the_served_subcommands() {
+async fn xinfo_help_lists_every_subcommand() {
     let server = start().await;
     let mut raw = Raw::connect(server.local_addr()).await;
-    let help = "*5\r\n\
+    let help = "*9\r\n\
         +XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n\
+        +CONSUMERS <key> <groupname>\r\n\
+        +    Show consumers of <groupname>.\r\n\
+        +GROUPS <key>\r\n\
+        +    Show the stream consumer groups.\r\n\
         +STREAM <key> [FULL [COUNT <count>]\r\n\
         +    Show information about the stream.\r\n\
         +HELP\r\n\

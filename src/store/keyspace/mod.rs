@@ -13,6 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Weak};
 
 use ahash::RandomState;
@@ -51,6 +52,8 @@ struct Shard<V> {
     expiring: BTreeMap<(u64, u64), ()>,
     /// Readers blocked on keys that do not exist yet: woken when the key is created.
     pending: HashMap<Bytes, Vec<Weak<Notify>>>,
+    /// Clients watching keys of this shard (WATCH), by key.
+    watched: HashMap<Bytes, Vec<Arc<WatchFlag>>>,
 }
 
 impl<V> Default for Shard<V> {
@@ -60,6 +63,7 @@ impl<V> Default for Shard<V> {
             len: 0,
             expiring: BTreeMap::new(),
             pending: HashMap::new(),
+            watched: HashMap::new(),
         }
     }
 }
@@ -94,8 +98,10 @@ impl<V: Clone> Shard<V> {
         Some(slot)
     }
 
-    /// Inserts a slot; returns the readers that were waiting for its key to appear.
+    /// Inserts a slot (a modification for WATCH); returns the readers that were
+    /// waiting for its key to appear.
     fn put(&mut self, hash: u64, slot: Slot<V>) -> Vec<Weak<Notify>> {
+        self.touch(&slot.key);
         if let Some(at) = slot.expires_at {
             self.expiring.insert((at, hash), ());
         }
@@ -192,6 +198,8 @@ pub enum RenameOutcome<V> {
 pub struct Db<V> {
     shards: Box<[RwLock<Shard<V>>]>,
     hasher: RandomState,
+    /// WATCH registrations in all shards, so a touch costs one load when there are none.
+    watching: AtomicUsize,
 }
 
 impl<V: Clone> Default for Db<V> {
@@ -199,6 +207,7 @@ impl<V: Clone> Default for Db<V> {
         Db {
             shards: (0..SHARDS).map(|_| RwLock::new(Shard::default())).collect(),
             hasher: RandomState::new(),
+            watching: AtomicUsize::new(0),
         }
     }
 }
@@ -263,8 +272,7 @@ impl<V: Clone> Db<V> {
         let waiting = shard.put(
             hash,
             Slot {
-                // A copy: the caller's key is usually a slice of a connection's read
-                // buffer, which a stored clone would pin for the key's lifetime.
+                // Copied: a slice of the request would pin its whole read buffer.
                 key: Bytes::copy_from_slice(key),
                 value: value.clone(),
                 expires_at: None,
@@ -329,11 +337,17 @@ impl<V: Clone> Db<V> {
         shard.find(hash, key).is_some_and(|s| !s.expired(now_ms))
     }
 
-    /// Deletes `key`; returns its value when it existed and had not expired.
+    /// Deletes `key`; returns its value when it existed and had not expired (only
+    /// then is it a modification for WATCH: an expired key was already gone).
     pub fn remove(&self, key: &[u8], now_ms: u64) -> Option<V> {
         let hash = self.hash(key);
-        let slot = self.shard(hash).write().take(hash, key)?;
-        (!slot.expired(now_ms)).then_some(slot.value)
+        let mut shard = self.shard(hash).write();
+        let slot = shard.take(hash, key)?;
+        if slot.expired(now_ms) {
+            return None;
+        }
+        shard.touch(key);
+        Some(slot.value)
     }
 
     /// Deletes `key` only if its value is still `current` (by `same`), so a caller that
@@ -343,6 +357,7 @@ impl<V: Clone> Db<V> {
         let mut shard = self.shard(hash).write();
         let matches = shard.find(hash, key).is_some_and(|s| same(&s.value));
         if matches {
+            shard.touch(key);
             shard.take(hash, key).map(|s| s.value)
         } else {
             None
@@ -391,6 +406,7 @@ impl<V: Clone> Db<V> {
         if !cond.allows(current, at_ms) {
             return ExpireOutcome::Unchanged;
         }
+        shard.touch(key);
         if at_ms <= now_ms {
             return match shard.take(hash, key) {
                 Some(slot) => ExpireOutcome::Deleted(slot.value),
@@ -418,25 +434,11 @@ impl<V: Clone> Db<V> {
         match shard.find(hash, key) {
             Some(slot) if !slot.expired(now_ms) && slot.expires_at.is_some() => {
                 shard.set_expiry(hash, key, None);
+                shard.touch(key);
                 true
             }
             _ => false,
         }
-    }
-
-    /// Renames `from` to `to`, keeping the value and its expiry, atomically (both
-    /// shards are locked in index order). `nx`: refuse when `to` exists.
-    pub fn rename(&self, from: &[u8], to: &Bytes, nx: bool, now_ms: u64) -> RenameOutcome<V> {
-        let (hf, ht) = (self.hash(from), self.hash(to));
-        let (sf, st) = (Self::shard_of(hf), Self::shard_of(ht));
-        let mut first = self.shards[sf.min(st)].write();
-        let mut second = (sf != st).then(|| self.shards[sf.max(st)].write());
-        let (src, dst) = match second.as_deref_mut() {
-            None => (&mut *first, None),
-            Some(other) if sf < st => (&mut *first, Some(other)),
-            Some(other) => (other, Some(&mut *first)),
-        };
-        rename_in(src, dst, (hf, from), (ht, to), nx, now_ms)
     }
 
     /// Visits up to `count` hash buckets from `cursor` (0 = start), calling `visit` with
@@ -484,12 +486,31 @@ impl<V: Clone> Db<V> {
         }
     }
 
-    /// Removes every key, returning the values so their waiters can be told.
-    pub fn clear(&self) -> Vec<V> {
+    /// Removes every key, returning the values so their waiters can be told. Clients
+    /// watching a live key are touched; readers waiting for a key to be created and
+    /// WATCH registrations stay.
+    pub fn clear(&self, now_ms: u64) -> Vec<V> {
         let mut out = Vec::new();
         for shard in self.shards.iter() {
-            let old = std::mem::take(&mut *shard.write());
-            out.extend(old.buckets.into_values().flatten().map(|s| s.value));
+            let mut shard = shard.write();
+            if !shard.watched.is_empty() {
+                let live: Vec<Bytes> = shard
+                    .watched
+                    .keys()
+                    .filter(|k| {
+                        let hash = self.hash(k);
+                        shard.find(hash, k).is_some_and(|s| !s.expired(now_ms))
+                    })
+                    .cloned()
+                    .collect();
+                for key in live {
+                    shard.touch(&key);
+                }
+            }
+            let buckets = std::mem::take(&mut shard.buckets);
+            shard.expiring.clear();
+            shard.len = 0;
+            out.extend(buckets.into_values().flatten().map(|s| s.value));
         }
         out
     }
@@ -541,65 +562,8 @@ impl<V: Clone> Db<V> {
     }
 }
 
-fn rename_in<V: Clone>(
-    src: &mut Shard<V>,
-    mut dst: Option<&mut Shard<V>>,
-    (hf, from): (u64, &[u8]),
-    (ht, to): (u64, &Bytes),
-    nx: bool,
-    now_ms: u64,
-) -> RenameOutcome<V> {
-    match src.find(hf, from) {
-        Some(slot) if !slot.expired(now_ms) => {}
-        _ => return RenameOutcome::NoSuchKey,
-    }
-    if from == to.as_ref() {
-        return if nx {
-            RenameOutcome::DestinationExists
-        } else {
-            RenameOutcome::Renamed(None)
-        };
-    }
-    let dest_live = {
-        let d: &mut Shard<V> = match dst.as_deref_mut() {
-            Some(d) => d,
-            None => &mut *src,
-        };
-        match d.find(ht, to) {
-            Some(slot) if !slot.expired(now_ms) => true,
-            Some(_) => {
-                d.take(ht, to);
-                false
-            }
-            None => false,
-        }
-    };
-    if dest_live && nx {
-        return RenameOutcome::DestinationExists;
-    }
-    let Some(mut slot) = src.take(hf, from) else {
-        return RenameOutcome::NoSuchKey;
-    };
-    let d: &mut Shard<V> = match dst {
-        Some(d) => d,
-        None => src,
-    };
-    let old = if dest_live {
-        d.take(ht, to).map(|s| s.value)
-    } else {
-        None
-    };
-    slot.key = Bytes::copy_from_slice(to);
-    ring(d.put(ht, slot));
-    RenameOutcome::Renamed(old)
-}
-
 fn ring(bells: Vec<Weak<Notify>>) {
-    for bell in bells {
-        if let Some(bell) = bell.upgrade() {
-            bell.notify_one();
-        }
-    }
+    crate::store::gate::ring_or_defer(bells);
 }
 
 /// The result of a key lookup.
@@ -623,5 +587,9 @@ impl<V> Lookup<V> {
     }
 }
 
+mod rename;
 #[cfg(test)]
 mod tests;
+mod watch;
+
+pub use watch::WatchFlag;

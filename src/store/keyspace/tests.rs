@@ -170,7 +170,7 @@ fn scan_returns_each_key_once_across_changes() {
 #[test]
 fn clear_returns_values() {
     let db = db_with(&["a", "b", "c"]);
-    let mut vals = db.clear();
+    let mut vals = db.clear(0);
     vals.sort();
     assert_eq!(vals, vec![0, 1, 2]);
     assert!(db.is_empty());

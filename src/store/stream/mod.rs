@@ -287,6 +287,12 @@ impl Stream {
         deleted
     }
 
+    /// The live entry `id`, if the stream holds it.
+    pub fn get(&self, id: StreamId) -> Option<EntryRef<'_>> {
+        let (n, i) = self.locate(id)?;
+        Some(self.nodes[n].entry(i))
+    }
+
     /// Node index and entry index of the live entry `id`.
     fn locate(&self, id: StreamId) -> Option<(usize, usize)> {
         let n = self.node_at_or_before(id)?;

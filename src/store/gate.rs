@@ -1,0 +1,133 @@
+//! The transaction gate: what makes EXEC atomic on a multi-threaded runtime, and the
+//! deferral of wake-ups so readers see a transaction's writes all at once.
+//!
+//! Every command holds the gate *shared* while it runs (never across an `.await`), and
+//! so do the server's background sweeps and the embedded [`crate::Broker`]'s calls.
+//! EXEC holds it *exclusive* while it runs its queue, so no other command, sweep or
+//! embedded call sees the store half-way through a transaction, as in Redis. Taking
+//! an uncontended read lock costs one atomic add and one subtract; EXEC is the only
+//! writer. Code that already holds the gate must not take it again (a recursive read
+//! can deadlock behind a waiting EXEC): command handlers never take it themselves.
+//!
+//! While EXEC runs, [`defer_wakeups`] collects the bells that appends and deletions
+//! would ring ([`super::Wakeups`], and readers waiting for a key to be created), and
+//! rings them once the transaction is over and the gate released: a reader blocked
+//! in XREAD wakes once and is served every entry the transaction appended.
+
+use std::cell::RefCell;
+use std::sync::Weak;
+
+use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use tokio::sync::Notify;
+
+/// The server-wide gate; see the module documentation.
+#[derive(Debug, Default)]
+pub struct Gate(RwLock<()>);
+
+impl Gate {
+    /// Held by every command, sweep and embedded call while it touches the store.
+    pub fn shared(&self) -> RwLockReadGuard<'_, ()> {
+        self.0.read()
+    }
+
+    /// Held by EXEC while it runs its queued commands.
+    pub fn exclusive(&self) -> RwLockWriteGuard<'_, ()> {
+        self.0.write()
+    }
+}
+
+thread_local! {
+    /// Bells held back on this thread while a transaction runs (`None`: ring at once).
+    static DEFERRED: RefCell<Option<Vec<Weak<Notify>>>> = const { RefCell::new(None) };
+}
+
+/// Rings `bells` now, or holds them back when this thread is running a transaction.
+pub(crate) fn ring_or_defer(bells: Vec<Weak<Notify>>) {
+    if bells.is_empty() {
+        return;
+    }
+    let rest = DEFERRED.with(|d| match d.borrow_mut().as_mut() {
+        Some(held) => {
+            held.extend(bells);
+            None
+        }
+        None => Some(bells),
+    });
+    for bell in rest.into_iter().flatten() {
+        if let Some(bell) = bell.upgrade() {
+            bell.notify_one();
+        }
+    }
+}
+
+/// Holds back every wake-up made on this thread until the guard drops, then rings
+/// each bell once. Synchronous code only: the guard must not live across an
+/// `.await` (the task could move to another thread). Nested guards are no-ops.
+pub fn defer_wakeups() -> DeferredWakeups {
+    let outermost = DEFERRED.with(|d| {
+        let mut d = d.borrow_mut();
+        if d.is_some() {
+            false
+        } else {
+            *d = Some(Vec::new());
+            true
+        }
+    });
+    DeferredWakeups { outermost }
+}
+
+/// The guard of [`defer_wakeups`].
+#[derive(Debug)]
+#[must_use = "wake-ups are held back only while the guard lives"]
+pub struct DeferredWakeups {
+    outermost: bool,
+}
+
+impl Drop for DeferredWakeups {
+    fn drop(&mut self) {
+        if !self.outermost {
+            return;
+        }
+        let held = DEFERRED.with(|d| d.borrow_mut().take()).unwrap_or_default();
+        // A reader registered with several of the transaction's streams has its bell
+        // here several times; `notify_one` stores one permit, so it wakes once.
+        ring_or_defer(held);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn deferred_bells_ring_when_the_guard_drops() {
+        let bell = Arc::new(Notify::new());
+        let guard = defer_wakeups();
+        let inner = defer_wakeups();
+        ring_or_defer(vec![Arc::downgrade(&bell), Arc::downgrade(&bell)]);
+        drop(inner);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(20), bell.notified())
+                .await
+                .is_err(),
+            "held back while the outer guard lives"
+        );
+        drop(guard);
+        tokio::time::timeout(Duration::from_secs(1), bell.notified())
+            .await
+            .expect("rung after the guard");
+        assert!(
+            tokio::time::timeout(Duration::from_millis(20), bell.notified())
+                .await
+                .is_err(),
+            "rung once"
+        );
+        ring_or_defer(vec![Arc::downgrade(&bell)]);
+        tokio::time::timeout(Duration::from_secs(1), bell.notified())
+            .await
+            .expect("rung at once without a guard");
+    }
+}
