@@ -108,7 +108,13 @@ impl Store {
                 dropped = state.stream.set_capacity(capacity, &limits);
                 state.overwritten += dropped;
             }
-            let first_before = state.stream.first_entry().map(|e| e.id);
+            // Only a stream with groups needs its old head, to count what the
+            // ring overwrites of their pending entries.
+            let first_before = if state.groups.is_empty() {
+                None
+            } else {
+                state.stream.first_entry().map(|e| e.id)
+            };
             let added = state.stream.add(id, fields, now_ms, &limits)?;
             if added.evicted > 0 && !state.groups.is_empty() {
                 // Pending entries between the old and the new head were overwritten.

@@ -102,15 +102,26 @@ impl Slot for Wide {
     }
 }
 
-/// Grows `v` to hold `extra` more items in steps of 25%, so a full buffer wastes
-/// at most a fifth of itself (doubling would waste up to a half).
-pub(crate) fn grow<T>(v: &mut Vec<T>, extra: usize) {
+/// Grows `v` to hold `extra` more items. From its first size (`first` items) it
+/// grows by a quarter, so a session of a few events ends with little slack; past
+/// that the node is filling up, and it doubles: a node then takes a handful of
+/// reallocations instead of dozens, each of which, with two threads appending,
+/// could wait on the allocator's lock. A node gives back its slack when it stops
+/// being the tail ([`super::node::Node::close`]).
+pub(crate) fn grow<T>(v: &mut Vec<T>, extra: usize, first: usize) {
     let need = v.len() + extra;
     if need > v.capacity() {
-        let target = need.max(v.len() + v.len() / 4);
-        v.reserve_exact(target - v.len());
+        let step = if v.capacity() <= first {
+            v.len() / 4
+        } else {
+            v.len()
+        };
+        v.reserve_exact(need.max(v.len() + step) - v.len());
     }
 }
+
+/// The first allocation of a node's metadata, in entries.
+const FIRST_SLOTS: usize = 4;
 
 /// Re-encodes every slot of `from` at a wider width.
 fn widen<A: Slot, B: Slot>(from: &[A], base: StreamId) -> Option<Vec<B>> {
@@ -181,9 +192,9 @@ impl Meta {
                 Some(slot) => {
                     if v.capacity() == 0 {
                         // As node data: room for a few entries from the start.
-                        v.reserve_exact(4);
+                        v.reserve_exact(FIRST_SLOTS);
                     }
-                    grow(v, 1);
+                    grow(v, 1, FIRST_SLOTS);
                     v.push(slot);
                     true
                 }

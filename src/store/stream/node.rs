@@ -58,9 +58,6 @@ const PREDICT_MAX_BYTES: usize = 8192;
 /// The first allocation of a node's data: about five events of 100 bytes.
 const FIRST_DATA_BYTES: usize = 512;
 
-/// From this size on, a node's data grows by entries rather than by a quarter.
-const GROW_BY_ENTRY_FROM: usize = 2048;
-
 /// One node (see the module docs).
 #[derive(Debug)]
 pub(crate) struct Node {
@@ -152,13 +149,8 @@ impl Node {
                 // time would leave a trail of freed blocks, too small for the
                 // next stream's growth, in the heap.
                 self.data.reserve_exact(len.max(FIRST_DATA_BYTES));
-            } else if self.data.len() >= GROW_BY_ENTRY_FROM {
-                // A node this large is near its end: room for this entry and one
-                // more, rather than a quarter more that close() would hand back
-                // as a hole.
-                self.data.reserve_exact(2 * len);
             } else {
-                grow(&mut self.data, len);
+                grow(&mut self.data, len, FIRST_DATA_BYTES);
             }
         }
         entry::encode(&mut self.data, fields, same);
