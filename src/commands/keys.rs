@@ -59,7 +59,7 @@ pub fn keys(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     db.for_each(|key, _, expires| {
         let live = expires.is_none_or(|at| at > now);
         if live && (all || glob::matches(pattern, key, false)) {
-            found.push(key.clone());
+            found.push(Bytes::copy_from_slice(key));
         }
     });
     ctx.out.bulks(found.iter());
@@ -147,7 +147,7 @@ pub fn scan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
             .is_none_or(|t| t == value.type_name().as_bytes());
         let match_ok = pattern.is_none_or(|p| glob::matches(p, key, false));
         if type_ok && match_ok && db.expires_at(key, now).is_some() {
-            found.push(key.clone());
+            found.push(Bytes::copy_from_slice(key));
         }
     });
     ctx.out.array(2);

@@ -234,7 +234,7 @@ impl Store {
         let mut ids = Vec::new();
         let next = registry.scan(cursor, count, |id, _| {
             if pattern.is_none_or(|p| glob::matches(p, id, false)) {
-                ids.push(id.clone());
+                ids.push(Bytes::copy_from_slice(id));
             }
         });
         // Sessions whose tracks were all deleted one by one are dropped here.
@@ -266,7 +266,7 @@ impl Store {
             registry.for_each(|id, state, _| {
                 let last = state.last_append_ms.load(Ordering::Relaxed);
                 if now_ms.saturating_sub(last) >= timeout_ms {
-                    idle.push(id.clone());
+                    idle.push(Bytes::copy_from_slice(id));
                 }
             });
             for id in idle {
@@ -287,7 +287,7 @@ impl Store {
         let before = self.counters.aged_out();
         for (db, database) in self.iter() {
             let mut keys = Vec::new();
-            database.for_each(|key, _, _| keys.push(key.clone()));
+            database.for_each(|key, _, _| keys.push(Bytes::copy_from_slice(key)));
             for key in keys {
                 if self.settings().table().max_age(&key).is_some() {
                     // Looking the stream up applies its max age.

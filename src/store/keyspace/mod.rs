@@ -25,10 +25,16 @@ use tokio::sync::Notify;
 const SHARD_BITS: u32 = 4;
 const SHARDS: usize = 1 << SHARD_BITS;
 
+/// A stored key: up to 24 bytes inline in its slot, longer ones on the heap. Most
+/// keys (`<session>:<track>` with a short session id) fit, so a lookup compares
+/// bytes in the slot it has just read instead of following a pointer to the key,
+/// and a short key costs no allocation of its own.
+pub(super) type Key = SmallVec<[u8; 24]>;
+
 /// A key with its value and expiry.
 #[derive(Debug, Clone)]
 struct Slot<V> {
-    key: Bytes,
+    key: Key,
     value: V,
     /// Unix time in milliseconds after which the key is gone.
     expires_at: Option<u64>,
@@ -73,20 +79,20 @@ impl<V: Clone> Shard<V> {
         self.buckets
             .get(&hash)?
             .iter()
-            .find(|s| s.key.as_ref() == key)
+            .find(|s| s.key.as_slice() == key)
     }
 
     fn find_mut(&mut self, hash: u64, key: &[u8]) -> Option<&mut Slot<V>> {
         self.buckets
             .get_mut(&hash)?
             .iter_mut()
-            .find(|s| s.key.as_ref() == key)
+            .find(|s| s.key.as_slice() == key)
     }
 
     /// Removes a key regardless of its expiry.
     fn take(&mut self, hash: u64, key: &[u8]) -> Option<Slot<V>> {
         let bucket = self.buckets.get_mut(&hash)?;
-        let pos = bucket.iter().position(|s| s.key.as_ref() == key)?;
+        let pos = bucket.iter().position(|s| s.key.as_slice() == key)?;
         let slot = bucket.swap_remove(pos);
         if bucket.is_empty() {
             self.buckets.remove(&hash);
@@ -108,7 +114,7 @@ impl<V: Clone> Shard<V> {
         let waiting = if self.pending.is_empty() {
             Vec::new()
         } else {
-            self.pending.remove(&slot.key).unwrap_or_default()
+            self.pending.remove(slot.key.as_slice()).unwrap_or_default()
         };
         self.buckets.entry(hash).or_default().push(slot);
         self.len += 1;
@@ -272,8 +278,7 @@ impl<V: Clone> Db<V> {
         let waiting = shard.put(
             hash,
             Slot {
-                // Copied: a slice of the request would pin its whole read buffer.
-                key: Bytes::copy_from_slice(key),
+                key: Key::from_slice(key),
                 value: value.clone(),
                 expires_at: None,
             },
@@ -443,7 +448,7 @@ impl<V: Clone> Db<V> {
 
     /// Visits up to `count` hash buckets from `cursor` (0 = start), calling `visit` with
     /// each live key and value. Returns the cursor to continue from; 0 when done.
-    pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&Bytes, &V)) -> u64 {
+    pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&[u8], &V)) -> u64 {
         let count = count.max(1);
         let mut visited = 0usize;
         let mut next = cursor;
@@ -477,7 +482,7 @@ impl<V: Clone> Db<V> {
 
     /// Every key and value (KEYS, FLUSH bookkeeping). Expired keys included; callers
     /// filter with [`Db::contains`] or by time as they need.
-    pub fn for_each(&self, mut visit: impl FnMut(&Bytes, &V, Option<u64>)) {
+    pub fn for_each(&self, mut visit: impl FnMut(&[u8], &V, Option<u64>)) {
         for shard in self.shards.iter() {
             let shard = shard.read();
             for slot in shard.buckets.values().flat_map(|b| b.iter()) {
@@ -541,7 +546,7 @@ impl<V: Clone> Db<V> {
                     break;
                 }
                 s.expiring.remove(&(at, hash));
-                let keys: Vec<Bytes> = s
+                let keys: Vec<Key> = s
                     .buckets
                     .get(&hash)
                     .map(|b| {
@@ -553,7 +558,7 @@ impl<V: Clone> Db<V> {
                     .unwrap_or_default();
                 for key in keys {
                     if let Some(slot) = s.take(hash, &key) {
-                        out.push((slot.key, slot.value));
+                        out.push((Bytes::copy_from_slice(&slot.key), slot.value));
                     }
                 }
             }

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use super::{ring, Db, RenameOutcome, Shard};
+use super::{ring, Db, Key, RenameOutcome, Shard};
 
 impl<V: Clone> Db<V> {
     /// Renames `from` to `to`, keeping the value and its expiry, atomically (both
@@ -71,7 +71,7 @@ fn rename_in<V: Clone>(
     } else {
         None
     };
-    slot.key = Bytes::copy_from_slice(to);
+    slot.key = Key::from_slice(to);
     ring(d.put(ht, slot));
     RenameOutcome::Renamed(old)
 }

@@ -153,7 +153,7 @@ fn scan_returns_each_key_once_across_changes() {
     let mut cursor = 0;
     let mut round = 0;
     loop {
-        cursor = db.scan(cursor, 7, |k, _| *seen.entry(k.clone()).or_insert(0) += 1);
+        cursor = db.scan(cursor, 7, |k, _| *seen.entry(k.to_vec()).or_insert(0) += 1);
         // Churn: add and remove other keys while iterating.
         db.get_or_insert_with(&key(&format!("new:{round}")), 0, || 0);
         db.remove(format!("new:{}", round / 2).as_bytes(), 0);
@@ -163,7 +163,7 @@ fn scan_returns_each_key_once_across_changes() {
         }
     }
     for n in &names {
-        assert_eq!(seen.get(&key(n)), Some(&1), "{n}");
+        assert_eq!(seen.get(n.as_bytes()), Some(&1), "{n}");
     }
 }
 
@@ -174,4 +174,30 @@ fn clear_returns_values() {
     vals.sort();
     assert_eq!(vals, vec![0, 1, 2]);
     assert!(db.is_empty());
+}
+
+#[test]
+fn keys_longer_than_the_inline_room_work_alike() {
+    let long = format!("{}:conversation", "7f9c2ba4-e88f-4b1c-9e1d-5d0b1e2a3c4d");
+    let short = "s:conversation";
+    assert!(long.len() > 24 && short.len() <= 24);
+    let db = db_with(&[&long, short]);
+    assert_eq!(db.get(long.as_bytes(), 0), Lookup::Found(0));
+    assert_eq!(db.get(&long.as_bytes()[..24], 0), Lookup::Missing);
+    // Renames move a key between the inline and the heap forms.
+    let renamed = format!("{long}:x");
+    assert!(matches!(
+        db.rename(short.as_bytes(), &key(&renamed), false, 0),
+        RenameOutcome::Renamed(None)
+    ));
+    assert!(matches!(
+        db.rename(long.as_bytes(), &key("t"), false, 0),
+        RenameOutcome::Renamed(None)
+    ));
+    assert_eq!(db.get(renamed.as_bytes(), 0), Lookup::Found(1));
+    assert_eq!(db.get(b"t", 0), Lookup::Found(0));
+    let mut keys = Vec::new();
+    db.for_each(|k, _, _| keys.push(k.to_vec()));
+    keys.sort();
+    assert_eq!(keys, vec![renamed.into_bytes(), b"t".to_vec()]);
 }
