@@ -230,7 +230,7 @@ def main():
                     help="a tenth of the requests, one round: checks the harness")
     ap.add_argument("--only", default="", help="regex on workload names "
                     "(xadd_p16 xadd_p1 xadd_10k_p16 xrange_100 xrevrange_10 xread_10 "
-                    "catchup_1000 fanout fanout_20ms mem_full mem_small)")
+                    "catchup_1000 fanout fanout_5ms mem_full mem_small)")
     ap.add_argument("--servers", default="ringbus,redis")
     ap.add_argument("--ringbus-bin", help="use this ringbus binary (skips its build)")
     ap.add_argument("--skip-build", action="store_true")

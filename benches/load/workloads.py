@@ -113,26 +113,29 @@ WORKLOADS = [
     ),
 ]
 
-# The fan-out probe: readers blocked on one stream, appends spaced apart. The
-# first is the one the targets apply to; with appends 5 ms apart, 1000 deliveries
-# per append keep a 2-core machine (server and probe) busy. The second spaces
-# them 20 ms apart, where neither server is saturated, for context.
+# The fan-out probe: readers blocked on one stream, a producer appending at a
+# fixed interval. The targets apply to the first: appends 20 ms apart, a rate
+# both servers sustain on a 2-core machine, so both are measured at the same
+# load. The second spaces them 5 ms apart, past what Redis sustains: its single
+# thread serves the 1000 readers before the producer's next XADD, so its
+# producer falls behind (see "append interval achieved") and its latency is
+# measured at a lower load than ringbus's. Reported for context, not judged.
 FANOUTS = [
     {
         "name": "fanout",
         "title": "Fan-out",
         "clients": 1000,
         "events": 200,
-        "interval_ms": 5,
+        "interval_ms": 20,
         "key": "fanout:conversation",
         "targets": {"cpu": 0.6, "p99": 1.0},
     },
     {
-        "name": "fanout_20ms",
-        "title": "Fan-out, 20 ms apart",
+        "name": "fanout_5ms",
+        "title": "Fan-out, 5 ms apart (saturating)",
         "clients": 1000,
-        "events": 100,
-        "interval_ms": 20,
+        "events": 200,
+        "interval_ms": 5,
         "key": "fanout:conversation",
         "targets": {},
     },
