@@ -52,7 +52,7 @@ class Server:
         self.port = free_port()
         if kind == "ringbus":
             argv = [ringbus_bin, "--port", str(self.port), "--bind", "127.0.0.1",
-                    "--metrics-addr", "off", *extra]
+                    "--metrics-addr", "127.0.0.1:0", *extra]
         else:
             argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
                     "--save", "", "--appendonly", "no", "--daemonize", "no",

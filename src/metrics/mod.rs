@@ -5,27 +5,26 @@
 //! which INFO reads too. At each scrape [`Metrics::render`] copies them into the
 //! `metrics` crate's handles (`families.rs`) and renders the text with
 //! `metrics-exporter-prometheus`. The one figure recorded on the request path is
-//! the per-command duration histogram: one handle per command of the table,
-//! numbered by [`CommandIndex`](crate::commands::CommandIndex), so recording is an
-//! index into a vector, with no label built and no name looked up per call.
+//! the per-command duration histogram (`durations.rs`): one per command of the
+//! table, numbered by [`CommandIndex`](crate::commands::CommandIndex), so recording
+//! is an index into a vector, with no label built and no name looked up per call.
 //!
 //! Each server has its own recorder (none is installed globally), so several
 //! servers in one process, as in tests or an embedding application, keep apart.
 //!
 //! [`Stats`]: crate::server::Stats
 
+mod durations;
 mod families;
 mod http;
 pub mod process;
 
 pub use http::serve;
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use metrics::{Histogram, Key, KeyName, Label, Recorder, SharedString, Unit};
 use metrics_exporter_prometheus::PrometheusRecorder;
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use parking_lot::Mutex;
 
 use crate::commands::CommandIndex;
@@ -44,12 +43,8 @@ pub const DURATION_BUCKETS: [f64; 16] = [
 pub struct Metrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
-    /// One histogram per numbered command, registered the first time the command
-    /// runs, so a scrape carries only the commands in use rather than ~4000 empty
-    /// series.
-    durations: Box<[OnceLock<Histogram>]>,
-    /// Command names by number, for the label.
-    names: Box<[&'static str]>,
+    /// The duration histogram of every numbered command.
+    durations: durations::Durations,
     /// The scrape-time handles; also serialises concurrent scrapes.
     scrape: Mutex<families::Scrape>,
 }
@@ -57,7 +52,7 @@ pub struct Metrics {
 impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Metrics")
-            .field("commands", &self.durations.len())
+            .field("durations", &COMMAND_DURATION)
             .finish_non_exhaustive()
     }
 }
@@ -66,26 +61,14 @@ impl Metrics {
     /// Handles for every command of `index`, with the families described (HELP
     /// text and unit) once.
     pub fn new(index: &CommandIndex) -> Self {
-        let recorder = PrometheusBuilder::new()
-            .set_buckets_for_metric(
-                Matcher::Full(COMMAND_DURATION.to_string()),
-                &DURATION_BUCKETS,
-            )
-            .map(PrometheusBuilder::build_recorder)
-            .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
-        recorder.describe_histogram(
-            KeyName::from_const_str(COMMAND_DURATION),
-            Some(Unit::Seconds),
-            SharedString::const_str(
-                "Time spent running each command, in seconds (not counting time blocked).",
-            ),
-        );
+        let recorder = PrometheusBuilder::new().build_recorder();
         families::describe(&recorder);
         let handle = recorder.handle();
         Metrics {
             handle,
-            durations: (0..index.len()).map(|_| OnceLock::new()).collect(),
-            names: (0..index.len()).map(|i| index.spec(i).name).collect(),
+            durations: durations::Durations::new(
+                (0..index.len()).map(|i| index.spec(i).name).collect(),
+            ),
             scrape: Mutex::new(families::Scrape::default()),
             recorder,
         }
@@ -94,26 +77,7 @@ impl Metrics {
     /// Records that command number `command` ran for `elapsed`.
     #[inline]
     pub fn observe(&self, command: usize, elapsed: Duration) {
-        let Some(slot) = self.durations.get(command) else {
-            return;
-        };
-        let histogram = slot.get_or_init(|| {
-            let key = Key::from_parts(
-                COMMAND_DURATION,
-                vec![Label::new("command", self.names[command])],
-            );
-            self.recorder.register_histogram(
-                &key,
-                &metrics::Metadata::new(module_path!(), metrics::Level::INFO, None),
-            )
-        });
-        histogram.record(elapsed.as_secs_f64());
-    }
-
-    /// Folds recorded durations into the histograms so their memory stays bounded
-    /// between scrapes (the server's upkeep calls it every second).
-    pub fn upkeep(&self) {
-        self.handle.run_upkeep();
+        self.durations.record(command, elapsed);
     }
 
     /// The Prometheus text exposition of every family, read from `server`'s
@@ -124,6 +88,7 @@ impl Metrics {
             scrape.sync(&self.recorder, server);
             self.handle.render()
         };
+        self.durations.write(&mut text);
         families::write_process(&mut text);
         text
     }

@@ -288,8 +288,7 @@ pub fn protected_mode_denies(has_password: bool, peer: IpAddr) -> bool {
 }
 
 /// Background work: removes expired keys in bounded slices ten times a second, and
-/// once a second ends idle sessions, drops entries past their track's max age and
-/// folds recorded command durations into their histograms.
+/// once a second ends idle sessions and drops entries past their track's max age.
 async fn upkeep(state: SharedState) {
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut ticks: u64 = 0;
@@ -308,9 +307,6 @@ async fn upkeep(state: SharedState) {
             }
             let _gate = state.store.gate.shared();
             state.store.sweep_max_age(now);
-            if let Some(metrics) = &state.metrics {
-                metrics.upkeep();
-            }
         }
         // Keeps INFO's used_memory_peak current between INFO calls.
         state.used_memory();
