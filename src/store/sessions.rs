@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
+use smallvec::SmallVec;
 
 use super::counters::EndReason;
 use super::stream::StreamId;
@@ -21,8 +22,9 @@ use crate::glob;
 pub struct SessionState {
     /// Milliseconds since the epoch of the last append to any of its tracks.
     pub last_append_ms: AtomicU64,
-    /// The session id.
-    id: Bytes,
+    /// The session id, inline when short (as keyspace keys), so checking it reads
+    /// the cache line that recording the append writes anyway.
+    id: SmallVec<[u8; 24]>,
     /// Set once the registry has dropped this state: a stream that cached it must
     /// look the session up again.
     ended: AtomicBool,
@@ -33,7 +35,7 @@ impl SessionState {
     /// to skip the registry lookup on each append; a renamed stream may belong to
     /// another session now).
     pub(crate) fn is_current_for(&self, id: &[u8]) -> bool {
-        !self.ended.load(Ordering::Relaxed) && self.id.as_ref() == id
+        !self.ended.load(Ordering::Relaxed) && self.id.as_slice() == id
     }
 
     /// Records an append at `now_ms`.
@@ -93,7 +95,7 @@ impl Store {
         let (state, _, _) = registry.get_or_insert_with(&session, 0, || {
             Arc::new(SessionState {
                 last_append_ms: AtomicU64::new(now_ms),
-                id: session.clone(),
+                id: SmallVec::from_slice(&session),
                 ended: AtomicBool::new(false),
             })
         });

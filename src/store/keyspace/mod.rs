@@ -1,7 +1,8 @@
 //! The keyspace: numbered databases of keys, each with an optional expiry.
 //!
-//! Each database is split into shards by the top bits of a keyed hash of the key, and
-//! each shard keeps its keys ordered by that hash. Two things follow: commands on
+//! Each database is split into shards by the top bits of a keyed hash of the key; each
+//! shard finds a key through a hash table and also keeps the hashes in order
+//! ([`buckets`]). Two things follow: commands on
 //! different keys rarely touch the same lock, and SCAN's cursor is simply the next hash
 //! to visit, so a full iteration returns every key that was present throughout exactly
 //! once, across any inserts, deletes or renames in between (Redis guarantees "at least
@@ -12,7 +13,7 @@
 //! value out under the shard lock and works on it after the lock is gone.
 
 use std::collections::{BTreeMap, HashMap};
-use std::ops::Bound;
+use std::num::NonZeroU64;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Weak};
 
@@ -21,6 +22,8 @@ use bytes::Bytes;
 use parking_lot::RwLock;
 use smallvec::SmallVec;
 use tokio::sync::Notify;
+
+use buckets::Buckets;
 
 const SHARD_BITS: u32 = 4;
 const SHARDS: usize = 1 << SHARD_BITS;
@@ -36,13 +39,25 @@ pub(super) type Key = SmallVec<[u8; 24]>;
 struct Slot<V> {
     key: Key,
     value: V,
-    /// Unix time in milliseconds after which the key is gone.
-    expires_at: Option<u64>,
+    /// Unix time in milliseconds after which the key is gone. Not zero, which is
+    /// always past, so the option takes no room of its own: a bucket of one slot
+    /// and its hash fill one cache line.
+    expiry: Option<NonZeroU64>,
 }
 
 impl<V> Slot<V> {
+    fn expires_at(&self) -> Option<u64> {
+        self.expiry.map(NonZeroU64::get)
+    }
+
+    fn set_expires_at(&mut self, at: Option<u64>) -> Option<u64> {
+        let old = self.expires_at();
+        self.expiry = at.map(|at| NonZeroU64::MIN.saturating_add(at.saturating_sub(1)));
+        old
+    }
+
     fn expired(&self, now_ms: u64) -> bool {
-        self.expires_at.is_some_and(|at| at <= now_ms)
+        self.expires_at().is_some_and(|at| at <= now_ms)
     }
 }
 
@@ -51,7 +66,7 @@ type Bucket<V> = SmallVec<[Slot<V>; 1]>;
 
 #[derive(Debug)]
 struct Shard<V> {
-    buckets: BTreeMap<u64, Bucket<V>>,
+    buckets: Buckets<V>,
     len: usize,
     /// `(expires_at, hash)` of every key with an expiry, oldest first, so the sweep
     /// finds due keys without scanning.
@@ -65,7 +80,7 @@ struct Shard<V> {
 impl<V> Default for Shard<V> {
     fn default() -> Self {
         Shard {
-            buckets: BTreeMap::new(),
+            buckets: Buckets::default(),
             len: 0,
             expiring: BTreeMap::new(),
             pending: HashMap::new(),
@@ -77,27 +92,27 @@ impl<V> Default for Shard<V> {
 impl<V: Clone> Shard<V> {
     fn find(&self, hash: u64, key: &[u8]) -> Option<&Slot<V>> {
         self.buckets
-            .get(&hash)?
+            .get(hash)?
             .iter()
             .find(|s| s.key.as_slice() == key)
     }
 
     fn find_mut(&mut self, hash: u64, key: &[u8]) -> Option<&mut Slot<V>> {
         self.buckets
-            .get_mut(&hash)?
+            .get_mut(hash)?
             .iter_mut()
             .find(|s| s.key.as_slice() == key)
     }
 
     /// Removes a key regardless of its expiry.
     fn take(&mut self, hash: u64, key: &[u8]) -> Option<Slot<V>> {
-        let bucket = self.buckets.get_mut(&hash)?;
+        let bucket = self.buckets.get_mut(hash)?;
         let pos = bucket.iter().position(|s| s.key.as_slice() == key)?;
         let slot = bucket.swap_remove(pos);
         if bucket.is_empty() {
-            self.buckets.remove(&hash);
+            self.buckets.remove(hash);
         }
-        if let Some(at) = slot.expires_at {
+        if let Some(at) = slot.expires_at() {
             self.unindex(at, hash);
         }
         self.len -= 1;
@@ -108,7 +123,7 @@ impl<V: Clone> Shard<V> {
     /// waiting for its key to appear.
     fn put(&mut self, hash: u64, slot: Slot<V>) -> Vec<Weak<Notify>> {
         self.touch(&slot.key);
-        if let Some(at) = slot.expires_at {
+        if let Some(at) = slot.expires_at() {
             self.expiring.insert((at, hash), ());
         }
         let waiting = if self.pending.is_empty() {
@@ -116,7 +131,7 @@ impl<V: Clone> Shard<V> {
         } else {
             self.pending.remove(slot.key.as_slice()).unwrap_or_default()
         };
-        self.buckets.entry(hash).or_default().push(slot);
+        self.buckets.get_or_default(hash).push(slot);
         self.len += 1;
         waiting
     }
@@ -125,8 +140,8 @@ impl<V: Clone> Shard<V> {
         // Another key of the same bucket may share the expiry; keep the entry then.
         let still_used = self
             .buckets
-            .get(&hash)
-            .is_some_and(|b| b.iter().any(|s| s.expires_at == Some(at)));
+            .get(hash)
+            .is_some_and(|b| b.iter().any(|s| s.expires_at() == Some(at)));
         if !still_used {
             self.expiring.remove(&(at, hash));
         }
@@ -134,7 +149,7 @@ impl<V: Clone> Shard<V> {
 
     fn set_expiry(&mut self, hash: u64, key: &[u8], at: Option<u64>) {
         let old = match self.find_mut(hash, key) {
-            Some(slot) => std::mem::replace(&mut slot.expires_at, at),
+            Some(slot) => slot.set_expires_at(at),
             None => return,
         };
         if let Some(old) = old {
@@ -280,7 +295,7 @@ impl<V: Clone> Db<V> {
             Slot {
                 key: Key::from_slice(key),
                 value: value.clone(),
-                expires_at: None,
+                expiry: None,
             },
         );
         drop(shard);
@@ -388,7 +403,7 @@ impl<V: Clone> Db<V> {
                 s.buckets
                     .values()
                     .flat_map(|b| b.iter())
-                    .filter(|slot| slot.expires_at.is_some())
+                    .filter(|slot| slot.expiry.is_some())
                     .count()
             })
             .sum()
@@ -405,7 +420,7 @@ impl<V: Clone> Db<V> {
         let hash = self.hash(key);
         let mut shard = self.shard(hash).write();
         let current = match shard.find(hash, key) {
-            Some(slot) if !slot.expired(now_ms) => slot.expires_at,
+            Some(slot) if !slot.expired(now_ms) => slot.expires_at(),
             _ => return ExpireOutcome::Unchanged,
         };
         if !cond.allows(current, at_ms) {
@@ -427,7 +442,7 @@ impl<V: Clone> Db<V> {
         let hash = self.hash(key);
         let shard = self.shard(hash).read();
         match shard.find(hash, key) {
-            Some(slot) if !slot.expired(now_ms) => Some(slot.expires_at),
+            Some(slot) if !slot.expired(now_ms) => Some(slot.expires_at()),
             _ => None,
         }
     }
@@ -437,7 +452,7 @@ impl<V: Clone> Db<V> {
         let hash = self.hash(key);
         let mut shard = self.shard(hash).write();
         match shard.find(hash, key) {
-            Some(slot) if !slot.expired(now_ms) && slot.expires_at.is_some() => {
+            Some(slot) if !slot.expired(now_ms) && slot.expiry.is_some() => {
                 shard.set_expiry(hash, key, None);
                 shard.touch(key);
                 true
@@ -455,10 +470,7 @@ impl<V: Clone> Db<V> {
         let mut shard_idx = Self::shard_of(cursor);
         while shard_idx < SHARDS {
             let shard = self.shards[shard_idx].read();
-            for (&hash, bucket) in shard
-                .buckets
-                .range((Bound::Included(next), Bound::Unbounded))
-            {
+            for (hash, bucket) in shard.buckets.range_from(next) {
                 if visited >= count {
                     return hash;
                 }
@@ -486,7 +498,7 @@ impl<V: Clone> Db<V> {
         for shard in self.shards.iter() {
             let shard = shard.read();
             for slot in shard.buckets.values().flat_map(|b| b.iter()) {
-                visit(&slot.key, &slot.value, slot.expires_at);
+                visit(&slot.key, &slot.value, slot.expires_at());
             }
         }
     }
@@ -512,10 +524,9 @@ impl<V: Clone> Db<V> {
                     shard.touch(&key);
                 }
             }
-            let buckets = std::mem::take(&mut shard.buckets);
+            out.extend(shard.buckets.take_all().flatten().map(|s| s.value));
             shard.expiring.clear();
             shard.len = 0;
-            out.extend(buckets.into_values().flatten().map(|s| s.value));
         }
         out
     }
@@ -548,7 +559,7 @@ impl<V: Clone> Db<V> {
                 s.expiring.remove(&(at, hash));
                 let keys: Vec<Key> = s
                     .buckets
-                    .get(&hash)
+                    .get(hash)
                     .map(|b| {
                         b.iter()
                             .filter(|slot| slot.expired(now_ms))
@@ -592,6 +603,7 @@ impl<V> Lookup<V> {
     }
 }
 
+mod buckets;
 mod rename;
 #[cfg(test)]
 mod tests;
