@@ -2,7 +2,7 @@
 //!
 //! Each family of commands lives in its own file and exposes handlers of one shape,
 //! [`Handler`]. A handler parses its own arguments, applies itself to the store, and
-//! writes its reply; errors are returned and written (and counted) by [`dispatch`].
+//! writes its reply; errors are returned and written (and counted) by `server::dispatch`.
 
 mod args;
 mod error;

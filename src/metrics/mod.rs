@@ -6,7 +6,7 @@
 //! `metrics` crate's handles (`families.rs`) and renders the text with
 //! `metrics-exporter-prometheus`. The one figure recorded on the request path is
 //! the per-command duration histogram (`durations.rs`): one per command of the
-//! table, numbered by [`CommandIndex`](crate::commands::CommandIndex), so recording
+//! table, numbered by [`CommandIndex`], so recording
 //! is an index into a vector, with no label built and no name looked up per call.
 //!
 //! Each server has its own recorder (none is installed globally), so several

@@ -2,7 +2,7 @@
 //!
 //! Each database is split into shards by the top bits of a keyed hash of the key; each
 //! shard finds a key through a hash table and also keeps the hashes in order
-//! ([`buckets`]). Two things follow: commands on
+//! (`buckets.rs`). Two things follow: commands on
 //! different keys rarely touch the same lock, and SCAN's cursor is simply the next hash
 //! to visit, so a full iteration returns every key that was present throughout exactly
 //! once, across any inserts, deletes or renames in between (Redis guarantees "at least
