@@ -28,6 +28,7 @@ pub mod num;
 pub mod protocol;
 pub mod server;
 pub mod store;
+mod thread_slot;
 
 pub use broker::{Broker, Entry, Session, Track};
 pub use config::Config;

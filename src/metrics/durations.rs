@@ -9,11 +9,12 @@
 //! Prometheus histogram the exporter wrote.
 
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use super::{COMMAND_DURATION, DURATION_BUCKETS};
+use crate::thread_slot::thread_slot;
 
 const BUCKETS: usize = DURATION_BUCKETS.len();
 
@@ -33,15 +34,6 @@ struct Shard {
 #[derive(Default)]
 struct Histogram {
     shards: [Shard; SHARDS],
-}
-
-/// The shard this thread adds to.
-fn shard_of_thread() -> usize {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    thread_local! {
-        static SHARD: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
-    }
-    SHARD.with(|s| *s)
 }
 
 /// Every command's duration histogram, numbered as the command index.
@@ -76,7 +68,7 @@ impl Durations {
             .iter()
             .position(|&b| ns <= b)
             .unwrap_or(BUCKETS);
-        let shard = &histogram.shards[shard_of_thread()];
+        let shard = &histogram.shards[thread_slot(SHARDS)];
         shard.counts[bucket].fetch_add(1, Ordering::Relaxed);
         shard.sum_ns.fetch_add(ns, Ordering::Relaxed);
     }

@@ -35,7 +35,7 @@ pub struct ClientHandle {
     pub resp: AtomicU8,
     /// Name of the last command run (`client|list` form).
     pub last_cmd: Mutex<&'static str>,
-    /// Milliseconds since `created` of the last command.
+    /// Milliseconds since `created` of the last read from the client.
     pub last_active_ms: AtomicU64,
     /// CLIENT NO-EVICT.
     pub no_evict: AtomicBool,
@@ -106,16 +106,22 @@ impl ClientHandle {
         self.created.elapsed().as_secs()
     }
 
-    /// Seconds since the last command.
+    /// Seconds since the client last sent anything.
     pub fn idle_secs(&self) -> u64 {
         let now = self.created.elapsed().as_millis() as u64;
         now.saturating_sub(self.last_active_ms.load(Ordering::Relaxed)) / 1000
     }
 
-    /// Marks the connection active now, running `cmd`.
-    pub fn touch(&self, cmd: &'static str) {
+    /// Marks the connection active now: it sent bytes. As Redis (which stamps
+    /// `lastinteraction` when it reads from the socket), once per read rather than
+    /// per command, so a pipelined batch reads the clock once.
+    pub fn mark_active(&self) {
         self.last_active_ms
             .store(self.created.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// Records `cmd` as the last command (CLIENT LIST `cmd=`).
+    pub fn set_last_command(&self, cmd: &'static str) {
         *self.last_cmd.lock() = cmd;
     }
 

@@ -222,6 +222,7 @@ where
                 Ok(0) => break,
                 Ok(n) => {
                     state.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                    client.handle.mark_active();
                 }
                 Err(e) => {
                     tracing::info!(%peer, error = %e, "read failed, closing connection");
@@ -377,6 +378,7 @@ where
                 }
                 Ok(n) => {
                     state.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                    client.handle.mark_active();
                     if inbuf.len() as u64 > qbuf_limit {
                         tracing::warn!(peer = %client.handle.addr, "closing blocked client that reached max query buffer length");
                         break false;

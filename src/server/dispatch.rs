@@ -93,7 +93,7 @@ fn run(state: &ServerState, client: &mut Client, out: &mut Reply, argv: &[Bytes]
         }
     };
     // As Redis, the command counts as the client's last even when refused below.
-    client.handle.touch(spec.name);
+    client.handle.set_last_command(spec.name);
     if !client.authenticated && spec.flags & flags::NO_AUTH == 0 {
         reject(state, client, out, spec.name, &CommandError::NoAuth);
         return Flow::Continue;

@@ -20,7 +20,7 @@ use parking_lot::{RwLock, RwLockReadGuard};
 pub use append::{AppendRequest, Appended, TrimSpec};
 pub use cell::{CellGuard, CellState, StreamCell, Wakeups};
 pub use counters::{EndReason, StoreCounters, TrackCounters, OTHER_TRACK};
-pub use gate::{defer_wakeups, DeferredWakeups, Gate};
+pub use gate::{defer_wakeups, DeferredWakeups, ExclusiveGate, Gate};
 pub use sessions::{SessionInfo, SessionState, TrackInfo};
 pub use settings::StoreSettings;
 

@@ -276,6 +276,26 @@ async fn client_subcommands() {
     );
 }
 
+/// `idle=` counts from the client's last read, as Redis's `lastinteraction`.
+#[tokio::test]
+async fn client_list_idle_counts_from_the_last_request() {
+    let server = start().await;
+    let mut quiet = Raw::connect(server.local_addr()).await;
+    let mut busy = Raw::connect(server.local_addr()).await;
+    let quiet_id = quiet.call(&["CLIENT", "ID"]).await;
+    let quiet_id = quiet_id[1..quiet_id.len() - 2].to_string();
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let line = busy.call(&["CLIENT", "LIST", "ID", &quiet_id]).await;
+    assert!(line.contains(" idle=1 "), "{line}");
+    assert!(line.contains(" cmd=client|id "), "{line}");
+    let mine = busy.call(&["CLIENT", "INFO"]).await;
+    assert!(mine.contains(" idle=0 "), "{mine}");
+    quiet.call(&["PING"]).await;
+    let line = busy.call(&["CLIENT", "LIST", "ID", &quiet_id]).await;
+    assert!(line.contains(" idle=0 "), "{line}");
+    assert!(line.contains(" cmd=ping "), "{line}");
+}
+
 #[tokio::test]
 async fn client_reply_off_and_skip() {
     let server = start().await;
