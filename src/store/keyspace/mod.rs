@@ -52,7 +52,7 @@ impl<V> Slot<V> {
 
     fn set_expires_at(&mut self, at: Option<u64>) -> Option<u64> {
         let old = self.expires_at();
-        self.expiry = at.map(|at| NonZeroU64::MIN.saturating_add(at.saturating_sub(1)));
+        self.expiry = at.map(|at| NonZeroU64::new(at).unwrap_or(NonZeroU64::MIN));
         old
     }
 
@@ -148,14 +148,14 @@ impl<V: Clone> Shard<V> {
     }
 
     fn set_expiry(&mut self, hash: u64, key: &[u8], at: Option<u64>) {
-        let old = match self.find_mut(hash, key) {
-            Some(slot) => slot.set_expires_at(at),
+        let (old, new) = match self.find_mut(hash, key) {
+            Some(slot) => (slot.set_expires_at(at), slot.expires_at()),
             None => return,
         };
         if let Some(old) = old {
             self.unindex(old, hash);
         }
-        if let Some(at) = at {
+        if let Some(at) = new {
             self.expiring.insert((at, hash), ());
         }
     }
