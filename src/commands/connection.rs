@@ -355,7 +355,7 @@ fn client_unblock(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<(), CommandError>
     match target {
         Some(c) => {
             *c.unblock.lock() = Some(how);
-            c.unblock_bell.notify_one();
+            c.signal.unblock();
             ctx.out.integer(1);
         }
         None => ctx.out.integer(0),
@@ -435,7 +435,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Res {
             .find(|c| c.addr.to_string() == addr);
         return match target {
             Some(c) => {
-                c.kill.cancel();
+                c.signal.kill();
                 ctx.out.ok();
                 Ok(Flow::Continue)
             }
@@ -487,7 +487,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Res {
             && kind.is_none_or(|k| c.client_type() == k)
             && !(skipme && c.id == me);
         if hit {
-            c.kill.cancel();
+            c.signal.kill();
             killed += 1;
         }
     }

@@ -11,8 +11,8 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use tokio_util::sync::CancellationToken;
 
-/// What other tasks may see of a connection: what CLIENT LIST prints, and the token
-/// that CLIENT KILL and shutdown cancel.
+/// What other tasks may see of a connection: what CLIENT LIST prints, and the signal
+/// that CLIENT KILL, CLIENT UNBLOCK, PUBLISH and shutdown raise.
 #[derive(Debug)]
 pub struct ClientHandle {
     /// CLIENT ID: unique, increasing.
@@ -45,13 +45,12 @@ pub struct ClientHandle {
     pub qbuf: AtomicUsize,
     /// Bytes waiting in the output buffer.
     pub omem: AtomicUsize,
-    /// Cancelled to close the connection (CLIENT KILL).
-    pub kill: CancellationToken,
-    /// CLIENT UNBLOCK's request, read by the blocked connection when `unblock_bell`
-    /// rings.
+    /// Raised to close the connection, end its blocked command, or write its
+    /// pub/sub messages.
+    pub signal: super::Signal,
+    /// CLIENT UNBLOCK's request, read by the blocked connection when the signal
+    /// says so.
     pub unblock: Mutex<Option<Unblock>>,
-    /// Rung by CLIENT UNBLOCK.
-    pub unblock_bell: tokio::sync::Notify,
     /// Pub/sub messages waiting to be written, and the output limit's bookkeeping.
     pub outbox: super::Outbox,
     /// Channels subscribed to (CLIENT LIST `sub`).
@@ -184,14 +183,16 @@ pub struct ClientRegistry {
     clients: Mutex<BTreeMap<u64, Arc<ClientHandle>>>,
     next_id: AtomicU64,
     blocked: AtomicUsize,
-    /// The server's shutdown token: each client's `kill` is a child of it.
+    /// The server's shutdown token: a client registered after it was cancelled is
+    /// killed at once.
     shutdown: CancellationToken,
 }
 
 impl ClientRegistry {
-    /// A registry whose clients are all killed when `shutdown` is cancelled, so a
-    /// connection watches its own token only (a shared token's lock, taken by
-    /// every connection at every wait, is contended).
+    /// A registry for a server that shuts down with `shutdown`; the server kills
+    /// every client ([`ClientRegistry::kill_all`]) when it does, so a connection
+    /// watches its own signal only (a shared token's lock, taken by every
+    /// connection at every wait, is contended).
     pub fn new(shutdown: CancellationToken) -> Self {
         ClientRegistry {
             shutdown,
@@ -218,9 +219,8 @@ impl ClientRegistry {
             blocked: AtomicBool::new(false),
             qbuf: AtomicUsize::new(0),
             omem: AtomicUsize::new(0),
-            kill: self.shutdown.child_token(),
+            signal: super::Signal::default(),
             unblock: Mutex::new(None),
-            unblock_bell: tokio::sync::Notify::new(),
             outbox: super::Outbox::default(),
             sub_channels: AtomicUsize::new(0),
             sub_patterns: AtomicUsize::new(0),
@@ -228,6 +228,10 @@ impl ClientRegistry {
             multi_mem: AtomicUsize::new(0),
         });
         self.clients.lock().insert(id, Arc::clone(&handle));
+        // A connection admitted as the server shuts down closes at once.
+        if self.shutdown.is_cancelled() {
+            handle.signal.kill();
+        }
         handle
     }
 
@@ -279,7 +283,7 @@ impl ClientRegistry {
     /// Asks every connection to close (shutdown).
     pub fn kill_all(&self) {
         for c in self.clients.lock().values() {
-            c.kill.cancel();
+            c.signal.kill();
         }
     }
 }

@@ -228,10 +228,11 @@ where
         };
         tokio::select! {
             biased;
-            // `kill` is a child of the server's shutdown token: one token to watch.
-            _ = client.handle.kill.cancelled() => break,
-            // Pushes are moved to `out` at the top of the loop.
-            _ = client.handle.outbox.bell.notified() => {}
+            // Shutdown kills every client: one signal to watch. Pushes are moved
+            // to `out` at the top of the loop; a stale CLIENT UNBLOCK is dropped.
+            raised = client.handle.signal.taken() => if raised.kill() {
+                break;
+            },
             read = stream.read_buf(&mut inbuf) => match read {
                 Ok(0) => break,
                 Ok(n) => {
@@ -278,7 +279,7 @@ where
             // The write first: a client that reads gets its replies even when killed.
             biased;
             w = stream.write(&out.buffer()[written..]) => w,
-            _ = handle.kill.cancelled() => Err(std::io::Error::other("client killed")),
+            _ = handle.signal.killed() => Err(std::io::Error::other("client killed")),
         };
         match wrote {
             Ok(0) => {
@@ -334,18 +335,26 @@ where
     // A CLIENT UNBLOCK that raced with the end of an earlier block is stale.
     *client.handle.unblock.lock() = None;
     state.clients.set_blocked(&client.handle, true);
+    // Made once for the whole wait: re-creating them at every turn of the loop
+    // would register and unregister them each time.
+    let timeout = async {
+        match deadline {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::pin!(timeout);
+    let rung = bell.notified();
+    tokio::pin!(rung);
     let keep = loop {
-        let timeout = async {
-            match deadline {
-                Some(at) => tokio::time::sleep_until(at).await,
-                None => std::future::pending::<()>().await,
-            }
-        };
         tokio::select! {
             biased;
-            _ = client.handle.kill.cancelled() => break false,
-            _ = client.handle.unblock_bell.notified() => {
-                let how = client.handle.unblock.lock().take();
+            raised = client.handle.signal.taken() => {
+                if raised.kill() {
+                    break false;
+                }
+                // Pub/sub messages are moved to `out` below.
+                let how = if raised.unblock() { client.handle.unblock.lock().take() } else { None };
                 let mut ctx = Ctx { server: state, client: &mut *client, out: &mut *out };
                 match how {
                     Some(super::Unblock::Timeout) => {
@@ -361,9 +370,9 @@ where
                     None => {}
                 }
             }
-            // A subscribed (RESP3) client gets its messages while it waits.
-            _ = client.handle.outbox.bell.notified() => {}
-            _ = bell.notified() => {
+            _ = &mut rung => {
+                // The next ring needs a new registration.
+                rung.set(bell.notified());
                 let mut ctx = Ctx { server: state, client: &mut *client, out: &mut *out };
                 let attempt = {
                     let _gate = state.store.gate.shared();
@@ -378,7 +387,7 @@ where
                     }
                 }
             }
-            _ = timeout => {
+            _ = &mut timeout => {
                 let mut ctx = Ctx { server: state, client: &mut *client, out: &mut *out };
                 let _gate = state.store.gate.shared();
                 op.timed_out(&mut ctx);

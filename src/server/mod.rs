@@ -7,6 +7,7 @@ mod dispatch;
 mod listener;
 mod outbox;
 mod pubsub;
+mod signal;
 mod stats;
 mod transaction;
 
@@ -17,6 +18,7 @@ pub use listener::{
 };
 pub use outbox::Outbox;
 pub use pubsub::{PubSub, Subscriptions};
+pub use signal::{Raised, Signal};
 pub use stats::{CommandStat, RejectReason, Stats};
 pub use transaction::{exec, MultiState, WatchSet};
 

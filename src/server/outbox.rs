@@ -14,7 +14,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use bytes::BytesMut;
 use parking_lot::Mutex;
-use tokio::sync::Notify;
 
 use super::{ClientHandle, Stats};
 use crate::config::OutputLimit;
@@ -23,8 +22,6 @@ use crate::config::OutputLimit;
 #[derive(Debug, Default)]
 pub struct Outbox {
     queue: Mutex<BytesMut>,
-    /// Rung when messages are queued.
-    pub bell: Notify,
     /// Bytes of replies handed to the socket and not yet written.
     in_flight: AtomicUsize,
     /// Unix milliseconds since when the soft limit has been exceeded (0: it is not).
@@ -34,15 +31,14 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    /// Queues an encoded message and rings the connection. Returns the client's
-    /// pending output afterwards.
-    pub fn push(&self, encoded: &[u8]) -> usize {
+    /// Queues an encoded message. Returns the client's pending output afterwards.
+    /// The caller rings the connection ([`ClientHandle::deliver`]).
+    fn push(&self, encoded: &[u8]) -> usize {
         let queued = {
             let mut q = self.queue.lock();
             q.extend_from_slice(encoded);
             q.len()
         };
-        self.bell.notify_one();
         queued + self.in_flight.load(Ordering::Relaxed)
     }
 
@@ -97,8 +93,16 @@ impl Outbox {
 }
 
 impl ClientHandle {
+    /// Queues an encoded pub/sub message for the connection to write, and tells
+    /// it. Returns the client's pending output afterwards.
+    pub fn deliver(&self, encoded: &[u8]) -> usize {
+        let pending = self.outbox.push(encoded);
+        self.signal.push();
+        pending
+    }
+
     /// Checks `pending` output bytes against `limit`; when over, disconnects the
-    /// client (once: its connection sees the kill token) and counts it. Returns
+    /// client (once: its connection sees the kill signal) and counts it. Returns
     /// whether the client is being disconnected for its limit.
     pub fn enforce_output_limit(
         &self,
@@ -128,7 +132,7 @@ impl ClientHandle {
                 class,
                 "client closed for overcoming of output buffer limits"
             );
-            self.kill.cancel();
+            self.signal.kill();
         }
         true
     }

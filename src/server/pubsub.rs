@@ -100,7 +100,7 @@ impl PubSub {
         stats.pubsub_messages.fetch_add(1, Ordering::Relaxed);
         let mut receivers = 0;
         let deliver = |msg: &mut Encoded<'_>, client: &Arc<ClientHandle>| {
-            let pending = client.outbox.push(msg.for_client(client));
+            let pending = client.deliver(msg.for_client(client));
             client.enforce_output_limit(pending, limit, stats, "pubsub");
         };
         {
