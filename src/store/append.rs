@@ -95,7 +95,7 @@ impl Store {
             limits,
             session,
         } = self.placement(key);
-        let cell = match self.stream_aged(db, key, now_ms, max_age, &limits) {
+        let cell = match self.stream_aged(db, key, now_ms, max_age.map(|age| (age, limits))) {
             Some(cell) => cell,
             None if !create => return Ok(None),
             None => self.create_stream(db, key, capacity, now_ms),
@@ -234,11 +234,14 @@ impl Store {
     /// The live stream at `key`. An expired key is removed on the way (its readers
     /// are woken), and entries past the track's max age are dropped first.
     pub fn stream(&self, db: usize, key: &[u8], now_ms: u64) -> Option<Arc<StreamCell>> {
-        let (max_age, limits) = {
+        let aging = if self.ages_entries() {
             let settings = self.settings();
-            (settings.table().max_age(key), settings.node_limits)
+            let max_age = settings.table().max_age(key);
+            max_age.map(|age| (age, settings.node_limits))
+        } else {
+            None
         };
-        self.stream_aged(db, key, now_ms, max_age, &limits)
+        self.stream_aged(db, key, now_ms, aging)
     }
 
     /// [`Store::stream`] for a caller that has read the key's max age already.
@@ -247,8 +250,7 @@ impl Store {
         db: usize,
         key: &[u8],
         now_ms: u64,
-        max_age: Option<Duration>,
-        limits: &NodeLimits,
+        aging: Option<(Duration, NodeLimits)>,
     ) -> Option<Arc<StreamCell>> {
         let cell = match self.db(db).get(key, now_ms) {
             Lookup::Found(Value::Stream(cell)) => cell,
@@ -260,13 +262,13 @@ impl Store {
             }
             Lookup::Missing => return None,
         };
-        if let Some(age) = max_age {
+        if let Some((age, limits)) = aging {
             let cutoff = StreamId::new(now_ms.saturating_sub(age.as_millis() as u64), 0);
             let mut state = cell.lock();
             if state.stream.first_entry().is_some_and(|e| e.id < cutoff) {
                 let gone = state
                     .stream
-                    .trim(TrimStrategy::MinId(cutoff), false, None, limits);
+                    .trim(TrimStrategy::MinId(cutoff), false, None, &limits);
                 cell.track().aged_out.fetch_add(gone, Ordering::Relaxed);
                 drop(state);
                 if gone > 0 {

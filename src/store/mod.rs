@@ -13,6 +13,7 @@ pub mod tracks;
 
 pub use keyspace::{Db, ExpireCondition, ExpireOutcome, Lookup, RenameOutcome, WatchFlag};
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use parking_lot::{RwLock, RwLockReadGuard};
@@ -54,6 +55,10 @@ pub struct Store {
     /// Per database: the sessions that have streams, keyed by session id.
     sessions: Box<[Db<Arc<SessionState>>]>,
     settings: RwLock<StoreSettings>,
+    /// [`StoreSettings::ages_entries`] of the settings in force, so that a lookup
+    /// need not take the settings lock (which every connection shares) to learn
+    /// that nothing ages out, the usual case.
+    aging: AtomicBool,
     /// Appends, overwrites, age-outs, expiries, sessions ended, and what each track
     /// holds, for INFO, metrics and `maxmemory`. Its track slots are the tracks
     /// configured when the store was made (see [`counters`]).
@@ -70,6 +75,7 @@ impl Store {
         Store {
             dbs: (0..n).map(|_| Db::default()).collect(),
             sessions: (0..n).map(|_| Db::default()).collect(),
+            aging: AtomicBool::new(settings.ages_entries()),
             settings: RwLock::new(settings),
             counters,
             gate: Gate::default(),
@@ -89,10 +95,17 @@ impl Store {
         self.settings.read()
     }
 
+    /// True when some track drops entries past a maximum age (a lock-free read).
+    pub(crate) fn ages_entries(&self) -> bool {
+        self.aging.load(Ordering::Acquire)
+    }
+
     /// Applies new settings (CONFIG SET). Streams take a changed capacity on their
     /// next append.
     pub fn set_settings(&self, settings: StoreSettings) {
+        let aging = settings.ages_entries();
         *self.settings.write() = settings;
+        self.aging.store(aging, Ordering::Release);
     }
 
     /// Database `index`. Callers validate the index (SELECT) before they get here.

@@ -439,6 +439,26 @@ mod tests {
     }
 
     #[test]
+    fn a_max_age_set_later_applies_on_access() {
+        // Without a max age, lookups skip the settings; CONFIG SET must reach them.
+        let s = store(None, None);
+        add(&s, "a:insights", 1_000);
+        let len = |s: &Store, now| {
+            s.stream(0, b"a:insights", now)
+                .map(|c| c.lock().stream.len())
+        };
+        assert_eq!(len(&s, 5_000), Some(1));
+        let mut settings = s.settings().clone();
+        settings.tracks[1].max_age = Some(Duration::from_millis(100));
+        s.set_settings(settings.clone());
+        assert_eq!(len(&s, 5_000), Some(0));
+        add(&s, "a:insights", 6_000);
+        settings.tracks[1].max_age = None;
+        s.set_settings(settings);
+        assert_eq!(len(&s, 9_000), Some(1), "no max age any more");
+    }
+
+    #[test]
     fn max_age_drops_old_entries_on_access_and_by_sweep() {
         let s = store(None, Some(Duration::from_millis(100)));
         add(&s, "a:insights", 1_000);

@@ -35,6 +35,11 @@ impl StoreSettings {
         }
     }
 
+    /// True when some track drops entries past a maximum age.
+    pub fn ages_entries(&self) -> bool {
+        self.tracks.iter().any(|t| t.max_age.is_some())
+    }
+
     /// The track table over these settings.
     pub fn table(&self) -> TrackTable<'_> {
         TrackTable::new(&self.tracks, self.default_capacity)
