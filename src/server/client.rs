@@ -280,6 +280,26 @@ impl ClientRegistry {
         self.blocked.load(Ordering::Relaxed)
     }
 
+    /// Closes the clients that have sent nothing for longer than `timeout` (the
+    /// `timeout` setting), as Redis's `clientsCronHandleTimeout`: blocked and
+    /// subscribed clients are left alone. Returns how many were asked to close.
+    pub fn close_idle(&self, timeout: std::time::Duration) -> usize {
+        let limit = timeout.as_millis() as u64;
+        let mut closed = 0;
+        for c in self.snapshot() {
+            if c.blocked.load(Ordering::Relaxed) || c.is_subscribed() || c.signal.is_killed() {
+                continue;
+            }
+            let now = c.created.elapsed().as_millis() as u64;
+            if now.saturating_sub(c.last_active_ms.load(Ordering::Relaxed)) > limit {
+                tracing::debug!(client = c.id, addr = %c.addr, "closing idle client");
+                c.signal.kill();
+                closed += 1;
+            }
+        }
+        closed
+    }
+
     /// Asks every connection to close (shutdown).
     pub fn kill_all(&self) {
         for c in self.clients.lock().values() {

@@ -113,16 +113,23 @@ where
     let mut parser = RequestParser::new();
     let peer = client.handle.addr;
 
+    // The settings each turn needs, read again only when CONFIG SET changed them.
+    let read_settings = || {
+        let generation = state.config_generation();
+        let cfg = state.config();
+        (
+            generation,
+            cfg.proto_max_bulk_len,
+            cfg.client_query_buffer_limit,
+            cfg.client_output_buffer_limit,
+        )
+    };
+    let mut settings = read_settings();
     'conn: loop {
-        let (max_bulk_len, qbuf_limit, idle_timeout, out_limits) = {
-            let cfg = state.config();
-            (
-                cfg.proto_max_bulk_len,
-                cfg.client_query_buffer_limit,
-                cfg.timeout,
-                cfg.client_output_buffer_limit,
-            )
-        };
+        if settings.0 != state.config_generation() {
+            settings = read_settings();
+        }
+        let (_, max_bulk_len, qbuf_limit, out_limits) = settings;
         // Run every complete request already buffered; their replies pile up in `out`.
         let mut close = false;
         let mut ran = 0usize;
@@ -218,14 +225,8 @@ where
         if inbuf.capacity() - inbuf.len() < READ_CHUNK / 2 {
             inbuf.reserve(READ_CHUNK);
         }
-        // As Redis, `timeout` does not close subscribed clients.
-        let idle_timeout = idle_timeout.filter(|_| !client.subscriptions.active());
-        let idle = async {
-            match idle_timeout {
-                Some(t) => tokio::time::sleep(t).await,
-                None => std::future::pending::<()>().await,
-            }
-        };
+        // An idle client is closed by the server's upkeep (`timeout`), through the
+        // signal, as Redis's cron closes it.
         tokio::select! {
             biased;
             // Shutdown kills every client: one signal to watch. Pushes are moved
@@ -244,10 +245,6 @@ where
                     break;
                 }
             },
-            _ = idle => {
-                tracing::debug!(%peer, "closing idle client");
-                break;
-            }
         }
     }
     let _ = stream.shutdown().await;
@@ -286,7 +283,15 @@ where
                 written = total + 1;
                 break;
             }
-            Ok(n) => written += n,
+            Ok(n) => {
+                written += n;
+                if written < total {
+                    // A client still taking a long reply is not idle (Redis stamps
+                    // `lastinteraction` on writes too); a whole reply in one write,
+                    // the usual case, needs no clock read.
+                    handle.mark_active();
+                }
+            }
             Err(e) => {
                 tracing::info!(peer = %handle.addr, error = %e, "write failed, closing connection");
                 handle.omem.store(0, Ordering::Relaxed);

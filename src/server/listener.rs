@@ -308,6 +308,13 @@ async fn upkeep(state: SharedState) {
             let _gate = state.store.gate.shared();
             state.store.sweep_max_age(now);
         }
+        if ticks % 10 == 0 {
+            // Read each time, so CONFIG SET timeout reaches every open connection.
+            let timeout = state.config().timeout;
+            if let Some(timeout) = timeout {
+                state.clients.close_idle(timeout);
+            }
+        }
         // Keeps INFO's used_memory_peak current between INFO calls.
         state.used_memory();
         for (index, db) in state.store.iter() {

@@ -45,6 +45,10 @@ pub struct ServerState {
     /// The keyspace (shared with an embedding [`crate::Broker`]).
     pub store: Arc<Store>,
     config: RwLock<Config>,
+    /// Bumped each time the configuration is replaced, so a connection can keep
+    /// its copy of the settings it reads per request without taking the lock,
+    /// which every connection would otherwise write at every turn.
+    config_generation: AtomicU64,
     /// Connected clients.
     pub clients: ClientRegistry,
     /// Pub/sub channels and patterns with their subscribers.
@@ -105,6 +109,7 @@ impl ServerState {
             memory_peak: AtomicU64::new(0),
             metrics,
             config: RwLock::new(config),
+            config_generation: AtomicU64::new(0),
             clients: ClientRegistry::new(shutdown.clone()),
             pubsub: PubSub::default(),
             stats,
@@ -145,6 +150,12 @@ impl ServerState {
         }
         self.maxmemory.store(config.maxmemory, Ordering::Relaxed);
         *self.config.write() = config;
+        self.config_generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// Changes each time the configuration is replaced (see [`Self::config`]).
+    pub fn config_generation(&self) -> u64 {
+        self.config_generation.load(Ordering::Acquire)
     }
 
     /// Bytes the stored data uses: INFO `used_memory`, what `maxmemory` limits.

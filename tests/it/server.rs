@@ -151,6 +151,36 @@ async fn idle_timeout_closes_quiet_clients() {
     assert!(raw.closed().await, "closed after 1s idle");
 }
 
+/// CONFIG SET timeout reaches connections that are already open and quiet, the
+/// one that sent it included, as Redis's cron closes them; blocked and subscribed
+/// clients are left alone.
+#[tokio::test]
+async fn config_set_timeout_applies_to_open_connections() {
+    let server = start().await;
+    let mut quiet = Raw::connect(server.local_addr()).await;
+    assert_eq!(quiet.call(&["PING"]).await, "+PONG\r\n");
+    let mut blocked = Raw::connect(server.local_addr()).await;
+    blocked
+        .cmd(&["XREAD", "BLOCK", "0", "STREAMS", "idle:conversation", "$"])
+        .await;
+    let mut subscriber = Raw::connect(server.local_addr()).await;
+    subscriber.cmd(&["SUBSCRIBE", "news"]).await;
+    let mut raw = Raw::connect(server.local_addr()).await;
+    assert_eq!(
+        raw.call(&["CONFIG", "SET", "timeout", "1"]).await,
+        "+OK\r\n"
+    );
+    assert!(raw.closed().await, "the connection that set it idles out");
+    assert!(
+        quiet.closed().await,
+        "an older quiet connection idles out too"
+    );
+    let mut check = Raw::connect(server.local_addr()).await;
+    let list = check.call(&["CLIENT", "LIST"]).await;
+    assert!(list.contains("flags=b"), "the blocked reader stays: {list}");
+    assert!(list.contains("flags=P"), "the subscriber stays: {list}");
+}
+
 #[tokio::test]
 async fn shutdown_command_stops_the_server_gracefully() {
     let server = start().await;
