@@ -9,7 +9,7 @@ use bytes::{Bytes, BytesMut};
 
 use super::{parse_i64, CommandError, Ctx, Flow};
 use crate::store::stream::{IdSpec, Range, Stream, StreamError, StreamId, TrimStrategy};
-use crate::store::{now_ms, AppendRequest, StreamCell, TrimSpec};
+use crate::store::{now_ms, AppendRequest, StreamCell, SystemClock, TrimSpec};
 
 type Res = Result<Flow, CommandError>;
 
@@ -22,7 +22,7 @@ impl From<StreamError> for CommandError {
 
 /// The live stream at `key` in the client's database, if any.
 pub(crate) fn lookup(ctx: &Ctx<'_>, key: &[u8]) -> Option<Arc<StreamCell>> {
-    ctx.server.store.stream(ctx.client.db, key, now_ms())
+    ctx.server.store.stream(ctx.client.db, key, SystemClock)
 }
 
 /// Trimming options shared by XADD and XTRIM.

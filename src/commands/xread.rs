@@ -15,7 +15,7 @@ use super::streams::{lookup, write_entries};
 use super::{parse_i64, Blocked, BlockingOp, CommandError, Ctx, Flow};
 use crate::protocol::Protocol;
 use crate::store::stream::{Stream, StreamId};
-use crate::store::{now_ms, StreamCell, Value};
+use crate::store::{StreamCell, SystemClock, Value};
 
 type Res = Result<Flow, CommandError>;
 
@@ -29,10 +29,14 @@ pub(crate) fn parse_block_timeout(arg: &[u8]) -> Result<Option<Duration>, Comman
     Ok((ms > 0).then(|| Duration::from_millis(ms as u64)))
 }
 
+/// A key a blocked reader keeps: copied, and inline when short, so the reader
+/// does not pin the read buffer its request arrived in (`server::buffers`).
+type HeldKey = SmallVec<[u8; 24]>;
+
 /// A parsed XREAD: each stream with the ID it reads after.
 #[derive(Debug)]
 struct XRead {
-    keys: SmallVec<[Bytes; 1]>,
+    keys: SmallVec<[HeldKey; 1]>,
     after: SmallVec<[StreamId; 4]>,
     count: Option<usize>,
     /// See [`Registered`].
@@ -172,7 +176,7 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
         }
         Some(timeout) => {
             let mut op = XRead {
-                keys: keys.iter().cloned().collect(),
+                keys: keys.iter().map(|k| HeldKey::from_slice(k)).collect(),
                 after,
                 count,
                 registered: std::iter::repeat_with(|| None).take(n).collect(),
@@ -214,16 +218,15 @@ impl XRead {
 /// output buffer. With `wait`, every stream found empty gets the bell registered
 /// under its lock. `one` limits the reply to the first stream with entries, as
 /// Redis does for a reader it wakes.
-fn serve(
+fn serve<K: AsRef<[u8]>>(
     ctx: &mut Ctx<'_>,
-    keys: &[Bytes],
+    keys: &[K],
     after: &[StreamId],
     count: Option<usize>,
     mut wait: Option<(&Arc<Notify>, &mut Registered)>,
     one: bool,
 ) -> bool {
     let db = ctx.server.store.db(ctx.client.db);
-    let now = now_ms();
     let resp2 = ctx.out.protocol() == Protocol::Resp2;
     // The reply's header counts the streams served, known only at the end. With
     // one key (the usual case) it can only be 1, so it is written first and
@@ -239,12 +242,13 @@ fn serve(
     }
     let mut served = 0usize;
     for (i, (key, &after)) in keys.iter().zip(after).enumerate() {
+        let key = key.as_ref();
         // The lookup applies expiry and max age; a key that does not exist has
         // the bell registered for its creation (or is found created since).
         let cell = match (lookup(ctx, key), &wait) {
             (Some(cell), _) => cell,
             (None, None) => continue,
-            (None, Some((bell, _))) => match db.value_or_wait(key, bell, now) {
+            (None, Some((bell, _))) => match db.value_or_wait(key, bell, SystemClock) {
                 Some(Value::Stream(cell)) => cell,
                 None => continue,
             },

@@ -44,6 +44,15 @@ impl Reply {
         }
     }
 
+    /// A reply with no memory yet, for a connection that hands it a buffer when it
+    /// has something to write (a write without one allocates as it goes).
+    pub fn detached(proto: Protocol) -> Self {
+        Reply {
+            buf: BytesMut::new(),
+            proto,
+        }
+    }
+
     /// The protocol replies are encoded for.
     pub fn protocol(&self) -> Protocol {
         self.proto

@@ -7,12 +7,16 @@
 //! while a write is pending the connection reads no more requests. What a client
 //! has pending is checked against `client-output-buffer-limit` after each reply.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::Poll;
 
 use bytes::BytesMut;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
+use super::buffers::{self, CHUNK as READ_CHUNK};
 use super::dispatch::{execute, reply_error};
 use super::pubsub::Subscriptions;
 use super::transaction::{MultiState, WatchSet};
@@ -93,7 +97,6 @@ impl Client {
     }
 }
 
-const READ_CHUNK: usize = 16 * 1024;
 /// An output buffer larger than this is released after a flush rather than kept.
 const KEEP_OUT_CAPACITY: usize = 1024 * 1024;
 /// Replies are written before the next request once this many bytes are waiting.
@@ -108,8 +111,9 @@ where
 {
     let authenticated = state.config().requirepass.is_none();
     let mut client = Client::new(&state, handle, authenticated);
-    let mut out = Reply::new(Protocol::Resp2);
-    let mut inbuf = BytesMut::with_capacity(READ_CHUNK);
+    // Both buffers are borrowed from the thread's spares while they hold bytes.
+    let mut out = Reply::detached(Protocol::Resp2);
+    let mut inbuf = BytesMut::new();
     let mut parser = RequestParser::new();
     let peer = client.handle.addr;
 
@@ -130,6 +134,7 @@ where
             settings = read_settings();
         }
         let (_, max_bulk_len, qbuf_limit, out_limits) = settings;
+        buffers::attach(out.buffer_mut());
         // Run every complete request already buffered; their replies pile up in `out`.
         let mut close = false;
         let mut ran = 0usize;
@@ -222,9 +227,7 @@ where
             tracing::warn!(%peer, queued, "closing client that reached max query buffer length");
             break;
         }
-        if inbuf.capacity() - inbuf.len() < READ_CHUNK / 2 {
-            inbuf.reserve(READ_CHUNK);
-        }
+        park_buffers(&mut inbuf, &mut out);
         // An idle client is closed by the server's upkeep (`timeout`), through the
         // signal, as Redis's cron closes it.
         tokio::select! {
@@ -234,7 +237,7 @@ where
             raised = client.handle.signal.taken() => if raised.kill() {
                 break;
             },
-            read = stream.read_buf(&mut inbuf) => match read {
+            read = read_request(&mut stream, &mut inbuf) => match read {
                 Ok(0) => break,
                 Ok(n) => {
                     state.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
@@ -311,9 +314,43 @@ where
         .fetch_add(total as u64, Ordering::Relaxed);
     out.buffer_mut().clear();
     if out.buffer().capacity() > KEEP_OUT_CAPACITY {
-        *out.buffer_mut() = BytesMut::with_capacity(READ_CHUNK);
+        *out.buffer_mut() = BytesMut::new();
     }
     Ok(())
+}
+
+/// Before the connection waits: gives its buffers back to the thread when they
+/// hold nothing, and makes room for the read when bytes of a request wait.
+fn park_buffers(inbuf: &mut BytesMut, out: &mut Reply) {
+    buffers::release(out.buffer_mut());
+    buffers::release(inbuf);
+    if !inbuf.is_empty() && inbuf.capacity() - inbuf.len() < READ_CHUNK / 2 {
+        inbuf.reserve(READ_CHUNK);
+    }
+}
+
+/// Reads what the client sends into `inbuf`. A connection with no bytes pending
+/// holds no buffer: each attempt borrows one of the thread's spares and keeps it
+/// only when bytes arrive, so a client parked in a read holds no memory of its own.
+fn read_request<'a, S>(
+    stream: &'a mut S,
+    inbuf: &'a mut BytesMut,
+) -> impl Future<Output = std::io::Result<usize>> + 'a
+where
+    S: AsyncRead + Unpin,
+{
+    std::future::poll_fn(move |cx| {
+        if inbuf.capacity() != 0 {
+            return tokio_util::io::poll_read_buf(Pin::new(&mut *stream), cx, &mut *inbuf);
+        }
+        let mut spare = buffers::take();
+        let read = tokio_util::io::poll_read_buf(Pin::new(&mut *stream), cx, &mut spare);
+        match read {
+            Poll::Ready(Ok(n)) if n > 0 => *inbuf = spare,
+            _ => buffers::give(spare),
+        }
+        read
+    })
 }
 
 /// Parks a blocked command until its bell rings with data for it, its deadline
@@ -352,12 +389,14 @@ where
     let rung = bell.notified();
     tokio::pin!(rung);
     let keep = loop {
+        park_buffers(inbuf, out);
         tokio::select! {
             biased;
             raised = client.handle.signal.taken() => {
                 if raised.kill() {
                     break false;
                 }
+                buffers::attach(out.buffer_mut());
                 // Pub/sub messages are moved to `out` below.
                 let how = if raised.unblock() { client.handle.unblock.lock().take() } else { None };
                 let mut ctx = Ctx { server: state, client: &mut *client, out: &mut *out };
@@ -378,6 +417,7 @@ where
             _ = &mut rung => {
                 // The next ring needs a new registration.
                 rung.set(bell.notified());
+                buffers::attach(out.buffer_mut());
                 let mut ctx = Ctx { server: state, client: &mut *client, out: &mut *out };
                 let attempt = {
                     let _gate = state.store.gate.shared();
@@ -393,12 +433,13 @@ where
                 }
             }
             _ = &mut timeout => {
+                buffers::attach(out.buffer_mut());
                 let mut ctx = Ctx { server: state, client: &mut *client, out: &mut *out };
                 let _gate = state.store.gate.shared();
                 op.timed_out(&mut ctx);
                 break true;
             }
-            read = stream.read_buf(inbuf) => match read {
+            read = read_request(stream, inbuf) => match read {
                 Ok(0) => break false,
                 Err(e) => {
                     tracing::info!(peer = %client.handle.addr, error = %e, "read failed, closing connection");
@@ -410,9 +451,6 @@ where
                     if inbuf.len() as u64 > qbuf_limit {
                         tracing::warn!(peer = %client.handle.addr, "closing blocked client that reached max query buffer length");
                         break false;
-                    }
-                    if inbuf.capacity() - inbuf.len() < READ_CHUNK / 2 {
-                        inbuf.reserve(READ_CHUNK);
                     }
                 }
             },

@@ -1,6 +1,7 @@
 //! The network side: listener, connection loop, client registry, limits, shutdown.
 //! It knows nothing of streams; it hands each request to the command table.
 
+mod buffers;
 mod client;
 mod connection;
 mod dispatch;

@@ -10,7 +10,7 @@ use bytes::Bytes;
 
 use super::stream::{IdSpec, NodeLimits, Stream, StreamError, StreamId, TrimStrategy};
 use super::tracks::KeyClass;
-use super::{release, EndReason, Lookup, Store, StreamCell, TrackCounters, Value};
+use super::{release, Clock, EndReason, Lookup, Store, StreamCell, TrackCounters, Value};
 
 /// XADD's optional trimming.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,7 +233,7 @@ impl Store {
 
     /// The live stream at `key`. An expired key is removed on the way (its readers
     /// are woken), and entries past the track's max age are dropped first.
-    pub fn stream(&self, db: usize, key: &[u8], now_ms: u64) -> Option<Arc<StreamCell>> {
+    pub fn stream(&self, db: usize, key: &[u8], now: impl Clock) -> Option<Arc<StreamCell>> {
         let aging = if self.ages_entries() {
             let settings = self.settings();
             let max_age = settings.table().max_age(key);
@@ -241,7 +241,7 @@ impl Store {
         } else {
             None
         };
-        self.stream_aged(db, key, now_ms, aging)
+        self.stream_aged(db, key, now, aging)
     }
 
     /// [`Store::stream`] for a caller that has read the key's max age already.
@@ -249,21 +249,21 @@ impl Store {
         &self,
         db: usize,
         key: &[u8],
-        now_ms: u64,
+        now: impl Clock,
         aging: Option<(Duration, NodeLimits)>,
     ) -> Option<Arc<StreamCell>> {
-        let cell = match self.db(db).get(key, now_ms) {
+        let cell = match self.db(db).get(key, now) {
             Lookup::Found(Value::Stream(cell)) => cell,
             Lookup::Expired(value) => {
                 self.counters.expired_keys.fetch_add(1, Ordering::Relaxed);
                 release(&value);
-                self.key_removed(db, key, EndReason::Expire, now_ms);
+                self.key_removed(db, key, EndReason::Expire, now.now_ms());
                 return None;
             }
             Lookup::Missing => return None,
         };
         if let Some((age, limits)) = aging {
-            let cutoff = StreamId::new(now_ms.saturating_sub(age.as_millis() as u64), 0);
+            let cutoff = StreamId::new(now.now_ms().saturating_sub(age.as_millis() as u64), 0);
             let mut state = cell.lock();
             if state.stream.first_entry().is_some_and(|e| e.id < cutoff) {
                 let gone = state

@@ -23,6 +23,7 @@ use parking_lot::RwLock;
 use smallvec::SmallVec;
 use tokio::sync::Notify;
 
+use super::Clock;
 use buckets::Buckets;
 
 const SHARD_BITS: u32 = 4;
@@ -56,8 +57,8 @@ impl<V> Slot<V> {
         old
     }
 
-    fn expired(&self, now_ms: u64) -> bool {
-        self.expires_at().is_some_and(|at| at <= now_ms)
+    fn expired(&self, now: impl Clock) -> bool {
+        self.expires_at().is_some_and(|at| at <= now.now_ms())
     }
 }
 
@@ -248,7 +249,7 @@ impl<V: Clone> Db<V> {
 
     /// The live value of `key`. An expired key is deleted on the way (as Redis's lazy
     /// expiry) and its value handed to `on_expired` so waiters can be told.
-    pub fn get(&self, key: &[u8], now_ms: u64) -> Lookup<V> {
+    pub fn get(&self, key: &[u8], now_ms: impl Clock) -> Lookup<V> {
         let hash = self.hash(key);
         {
             let shard = self.shard(hash).read();
@@ -306,7 +307,7 @@ impl<V: Clone> Db<V> {
     /// For a reader about to block on `key`: the live value when the key exists (the
     /// reader registers with it instead), else `bell` is registered to ring when the
     /// key is created. Both under the shard lock, so a creation cannot slip between.
-    pub fn value_or_wait(&self, key: &Bytes, bell: &Arc<Notify>, now_ms: u64) -> Option<V> {
+    pub fn value_or_wait(&self, key: &[u8], bell: &Arc<Notify>, now_ms: impl Clock) -> Option<V> {
         let hash = self.hash(key);
         // The common case, the key exists, needs only the read lock: a thousand
         // readers re-parking on one stream do not queue for the write lock.
@@ -322,13 +323,13 @@ impl<V: Clone> Db<V> {
             Some(slot) if !slot.expired(now_ms) => return Some(slot.value.clone()),
             _ => {}
         }
-        if !shard.pending.contains_key(key.as_ref()) {
+        if !shard.pending.contains_key(key) {
             // A copy, so the registration does not pin the client's read buffer.
             shard
                 .pending
                 .insert(Bytes::copy_from_slice(key), Vec::new());
         }
-        let list = shard.pending.get_mut(key.as_ref())?;
+        let list = shard.pending.get_mut(key)?;
         if list.len() >= 64 && list.len().is_power_of_two() {
             list.retain(|w| w.strong_count() > 0);
         }
