@@ -219,7 +219,8 @@ pub(crate) fn write_range(
 }
 
 /// An array header and the entries of `range`.
-pub(crate) fn write_entries(buf: &mut BytesMut, range: Range<'_>) {
+/// Writes the entries of `range` as an array; returns how many there were.
+pub(crate) fn write_entries(buf: &mut BytesMut, range: Range<'_>) -> usize {
     let entries = range.len();
     debug_assert_eq!(entries, range.clone().count());
     let mut n = itoa::Buffer::new();
@@ -229,6 +230,7 @@ pub(crate) fn write_entries(buf: &mut BytesMut, range: Range<'_>) {
     for entry in range {
         entry.write_resp(buf);
     }
+    entries
 }
 
 /// XDEL key id [id ...]

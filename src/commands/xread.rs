@@ -185,8 +185,9 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
             // bell under its lock, so an append from then on rings it. The bell
             // lives as long as this operation, so registrations it leaves behind
             // (on streams found empty when another had entries) die with it.
-            let bell = Arc::new(Notify::new());
+            let bell = ctx.client.bell();
             if op.serve(ctx, &bell, false) {
+                ctx.client.return_bell(bell);
                 return Ok(Flow::Continue);
             }
             op.count = Some(op.count.unwrap_or(BLOCKED_DEFAULT_COUNT));
@@ -257,13 +258,23 @@ fn serve<K: AsRef<[u8]>>(
         let has_new = state.stream.last_entry().is_some_and(|e| e.id > after);
         if has_new && !(one && served > 0) {
             let Some(start) = after.incr() else { continue };
-            let range = state.stream.range(start, StreamId::MAX, count, false);
             let buf = ctx.out.buffer_mut();
             if resp2 {
                 buf.extend_from_slice(b"*2\r\n");
             }
             write_bulk(buf, key);
-            write_entries(buf, range);
+            // Readers woken by one append at the same ID share one encoding.
+            let state = &mut *state;
+            if let Some(bytes) = state.reply_cache.get(&state.stream, after, count) {
+                buf.extend_from_slice(bytes);
+            } else {
+                let at = buf.len();
+                let range = state.stream.range(start, StreamId::MAX, count, false);
+                let entries = write_entries(buf, range);
+                state
+                    .reply_cache
+                    .put(&state.stream, after, count, entries, &buf[at..]);
+            }
             served += 1;
         } else if !has_new {
             if let Some((bell, registered)) = wait.as_mut() {

@@ -89,7 +89,7 @@ pub fn xreadgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     };
     // Only `>` reads get here (a history read always answers). Register with
     // every stream under its lock, checking once more, before parking.
-    let bell = Arc::new(Notify::new());
+    let bell = ctx.client.bell();
     op.count = Some(op.count.unwrap_or(BLOCKED_DEFAULT_COUNT));
     for key in keys {
         if op.serve_key(ctx, key, ReadFrom::New, &mut body, Some(&bell))? {

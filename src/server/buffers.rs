@@ -48,6 +48,26 @@ pub fn give(mut buf: BytesMut) {
     });
 }
 
+/// Runs `read` on this thread's next spare buffer where it lies. When the read
+/// leaves bytes in it, the buffer is taken and returned with them; a read that
+/// finds nothing (the usual poll of a parked connection) leaves it in place.
+pub fn read_into_spare<T>(read: impl FnOnce(&mut BytesMut) -> T) -> (T, Option<BytesMut>) {
+    SPARE.with(|spare| {
+        let mut spare = spare.borrow_mut();
+        if spare.is_empty() {
+            spare.push(BytesMut::with_capacity(CHUNK));
+        }
+        let last = spare.len() - 1;
+        let result = read(&mut spare[last]);
+        let filled = if spare[last].is_empty() {
+            None
+        } else {
+            spare.pop()
+        };
+        (result, filled)
+    })
+}
+
 /// Makes sure `buf` has a buffer to write into, taking a spare when it has none.
 pub fn attach(buf: &mut BytesMut) {
     if buf.capacity() == 0 {
@@ -85,6 +105,21 @@ mod tests {
     }
 
     #[test]
+    fn a_read_that_finds_nothing_leaves_the_spare_in_place() {
+        let (seen, filled) = read_into_spare(|buf| buf.as_ptr());
+        assert!(filled.is_none());
+        let (again, filled) = read_into_spare(|buf| {
+            buf.extend_from_slice(b"PING\r\n");
+            buf.as_ptr()
+        });
+        assert_eq!(again, seen, "the same spare was offered again");
+        let filled = filled.expect("bytes arrived, so the buffer is the reader's");
+        assert_eq!(&filled[..], b"PING\r\n");
+        let (next, _) = read_into_spare(|buf| buf.as_ptr());
+        assert_ne!(next, seen, "the filled buffer left the spares");
+    }
+
+    #[test]
     fn a_buffer_with_bytes_is_kept_by_its_connection() {
         let mut buf = take();
         buf.extend_from_slice(b"*1\r\n$4\r\nPI");
@@ -106,11 +141,13 @@ mod tests {
 
     #[test]
     fn a_grown_buffer_is_freed() {
+        let spares = || SPARE.with(|spare| spare.borrow().len());
         let mut buf = take();
         buf.resize(KEEP_CAPACITY + 1, 0);
         buf.clear();
-        let at = buf.as_ptr();
+        let before = spares();
         release(&mut buf);
-        assert_ne!(take().as_ptr(), at);
+        assert_eq!(spares(), before, "not kept");
+        assert_eq!(buf.capacity(), 0);
     }
 }

@@ -23,6 +23,7 @@ use tokio::sync::Notify;
 
 use super::counters::TrackCounters;
 use super::groups::Groups;
+use super::reply_cache::ReplyCache;
 use super::sessions::SessionState;
 use super::stream::Stream;
 
@@ -45,6 +46,9 @@ pub struct CellState {
     pub overwritten: u64,
     /// The stream's consumer groups.
     pub groups: Groups,
+    /// The entries last served to a caught-up XREAD, encoded, for the readers
+    /// woken with it.
+    pub reply_cache: ReplyCache,
     waiters: Vec<Weak<Notify>>,
     /// The registry state of the session this stream's key belongs to, cached by
     /// appends so that they need not look the session up each time.
@@ -106,6 +110,7 @@ impl StreamCell {
                 last_append_ms: now_ms,
                 overwritten: 0,
                 groups: Groups::default(),
+                reply_cache: ReplyCache::default(),
                 waiters: Vec::new(),
                 session: None,
                 generation: 0,
@@ -180,7 +185,8 @@ impl CellState {
         };
         (
             self.stream.len(),
-            self.fixed_bytes + (self.stream.mem_bytes() + groups) as u64,
+            self.fixed_bytes
+                + (self.stream.mem_bytes() + groups + self.reply_cache.mem_bytes()) as u64,
         )
     }
 

@@ -6,6 +6,7 @@ pub mod counters;
 pub mod gate;
 pub mod groups;
 pub mod keyspace;
+pub mod reply_cache;
 pub mod sessions;
 pub mod settings;
 pub mod stream;

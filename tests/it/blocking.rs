@@ -130,6 +130,43 @@ async fn block_with_timeout_returns_null_after_the_timeout() {
     server.shutdown();
 }
 
+/// A connection's blocking commands one after another: the first times out and
+/// leaves its registration on `a`; an append to `a` must not answer the second,
+/// which waits on `b` only, and an append to `b` must.
+#[tokio::test]
+async fn a_later_block_on_another_stream_is_not_answered_by_the_first() {
+    let server = start().await;
+    let addr = server.local_addr();
+    let mut con = connect(addr, false).await;
+    xadd(&mut con, "a", "1-0", &[("f", "v")]).await;
+    xadd(&mut con, "b", "1-0", &[("f", "v")]).await;
+    let mut r = raw(addr, false).await;
+    for round in 0..3 {
+        assert_eq!(
+            r.call(&["XREAD", "BLOCK", "20", "STREAMS", "a", "$"]).await,
+            "*-1\r\n"
+        );
+        r.cmd(&["XREAD", "BLOCK", "0", "STREAMS", "b", "$"]).await;
+        wait_blocked_clients(&mut con, 1, WAIT).await;
+        xadd(&mut con, "a", &format!("{}-0", round + 2), &[("f", "v")]).await;
+        assert!(
+            silent(&mut r, 100).await,
+            "answered by a stream it does not read"
+        );
+        let id = format!("{}-0", round + 2);
+        xadd(&mut con, "b", &id, &[("f", "v")]).await;
+        let reply = r.reply().await;
+        assert!(
+            reply.contains("$1\r\nb\r\n") && reply.contains(&id),
+            "{reply}"
+        );
+        // Served at once by data already there: the bell is clean again.
+        let got = r.call(&["XREAD", "BLOCK", "0", "STREAMS", "b", "0"]).await;
+        assert!(got.contains(&id), "{got}");
+    }
+    server.shutdown();
+}
+
 #[tokio::test]
 async fn dollar_only_returns_entries_added_after_the_call() {
     for resp3 in [false, true] {
