@@ -17,7 +17,8 @@ pub use keyspace::{Db, ExpireCondition, ExpireOutcome, Lookup, RenameOutcome, Wa
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use parking_lot::{RwLock, RwLockReadGuard};
+use crate::thread_slot::Replicated;
+use parking_lot::RwLockReadGuard;
 
 pub use append::{AppendRequest, Appended, TrimSpec};
 pub use cell::{CellGuard, CellState, StreamCell, Wakeups};
@@ -55,7 +56,9 @@ pub struct Store {
     dbs: Box<[Db<Value>]>,
     /// Per database: the sessions that have streams, keyed by session id.
     sessions: Box<[Db<Arc<SessionState>>]>,
-    settings: RwLock<StoreSettings>,
+    /// Read on every append (a key's track and capacity), so kept per thread: see
+    /// [`Replicated`].
+    settings: Replicated<StoreSettings>,
     /// [`StoreSettings::ages_entries`] of the settings in force, so that a lookup
     /// need not take the settings lock (which every connection shares) to learn
     /// that nothing ages out, the usual case.
@@ -77,7 +80,7 @@ impl Store {
             dbs: (0..n).map(|_| Db::default()).collect(),
             sessions: (0..n).map(|_| Db::default()).collect(),
             aging: AtomicBool::new(settings.ages_entries()),
-            settings: RwLock::new(settings),
+            settings: Replicated::new(settings),
             counters,
             gate: Gate::default(),
         }
@@ -105,7 +108,7 @@ impl Store {
     /// next append.
     pub fn set_settings(&self, settings: StoreSettings) {
         let aging = settings.ages_entries();
-        *self.settings.write() = settings;
+        self.settings.set(settings);
         self.aging.store(aging, Ordering::Release);
     }
 
