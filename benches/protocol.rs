@@ -90,7 +90,14 @@ fn bench_parser(c: &mut Criterion) {
     group.bench_function("inline_100_args", |b| {
         b.iter_batched(
             || BytesMut::from(&line[..]),
-            |mut buf| black_box(RequestParser::new().next_request(&mut buf, &LIMITS)),
+            |mut buf| {
+                let mut parser = RequestParser::new();
+                black_box(
+                    parser
+                        .next_request(&mut buf, &LIMITS)
+                        .map(|r| r.map(|r| r.len())),
+                )
+            },
             BatchSize::SmallInput,
         )
     });

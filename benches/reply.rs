@@ -7,7 +7,6 @@
 
 use std::hint::black_box;
 
-use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ringbus::protocol::{Protocol, Reply};
 use ringbus::store::stream::{IdSpec, NodeLimits, Stream, StreamId};
@@ -22,12 +21,8 @@ fn full_ring() -> Stream {
     let mut s = Stream::new(1000);
     for i in 0..1000u64 {
         let role: &'static [u8] = if i % 2 == 0 { b"user" } else { b"assistant" };
-        let fields = [
-            Bytes::from_static(b"role"),
-            Bytes::from_static(role),
-            Bytes::from_static(b"data"),
-            Bytes::from(vec![b'a' + (i % 26) as u8; 64 + (i % 37) as usize]),
-        ];
+        let value = vec![b'a' + (i % 26) as u8; 64 + (i % 37) as usize];
+        let fields: [&[u8]; 4] = [b"role", role, b"data", &value];
         let _ = s.add(IdSpec::Auto, &fields, T0 + i / 3, &LIMITS);
     }
     s

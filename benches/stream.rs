@@ -6,7 +6,7 @@
 
 use std::hint::black_box;
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ringbus::store::stream::{IdSpec, NodeLimits, Stream, StreamId};
 
@@ -17,14 +17,19 @@ const LIMITS: NodeLimits = NodeLimits {
 const T0: u64 = 1_700_000_000_000;
 
 /// `role <user|assistant> data <80 bytes>`.
-fn event(i: u64) -> Vec<Bytes> {
+fn event(i: u64) -> Vec<Vec<u8>> {
     let role: &'static [u8] = if i % 2 == 0 { b"user" } else { b"assistant" };
     vec![
-        Bytes::from_static(b"role"),
-        Bytes::from_static(role),
-        Bytes::from_static(b"data"),
-        Bytes::from(vec![b'a' + (i % 26) as u8; 80]),
+        b"role".to_vec(),
+        role.to_vec(),
+        b"data".to_vec(),
+        vec![b'a' + (i % 26) as u8; 80],
     ]
+}
+
+/// The fields as [`Stream::add`] takes them.
+fn refs(event: &[Vec<u8>]) -> Vec<&[u8]> {
+    event.iter().map(Vec::as_slice).collect()
 }
 
 /// A full 1000-entry ring, three events per millisecond.
@@ -32,7 +37,7 @@ fn full_ring() -> (Stream, u64) {
     let mut s = Stream::new(1000);
     let mut i = 0;
     while i < 2000 {
-        let _ = s.add(IdSpec::Auto, &event(i), T0 + i / 3, &LIMITS);
+        let _ = s.add(IdSpec::Auto, &refs(&event(i)), T0 + i / 3, &LIMITS);
         i += 1;
     }
     (s, i)
@@ -42,7 +47,8 @@ fn append(c: &mut Criterion) {
     let mut g = c.benchmark_group("stream");
     g.throughput(Throughput::Elements(1));
     let (mut s, mut i) = full_ring();
-    let events: Vec<Vec<Bytes>> = (0..2).map(event).collect();
+    let owned: Vec<Vec<Vec<u8>>> = (0..2).map(event).collect();
+    let events: Vec<Vec<&[u8]>> = owned.iter().map(|e| refs(e)).collect();
     g.bench_function("append_full_ring_1000", |b| {
         b.iter(|| {
             let added = s.add(IdSpec::Auto, &events[(i % 2) as usize], T0 + i / 3, &LIMITS);

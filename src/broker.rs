@@ -143,14 +143,10 @@ impl Track {
         F: AsRef<[u8]>,
         V: AsRef<[u8]>,
     {
-        let flat: Vec<Bytes> = fields
+        // The store takes borrowed slices and copies what it keeps.
+        let flat: Vec<&[u8]> = fields
             .iter()
-            .flat_map(|(f, v)| {
-                [
-                    Bytes::copy_from_slice(f.as_ref()),
-                    Bytes::copy_from_slice(v.as_ref()),
-                ]
-            })
+            .flat_map(|(f, v)| [f.as_ref(), v.as_ref()])
             .collect();
         let _gate = self.store.gate.shared();
         let appended = self

@@ -1,20 +1,18 @@
 //! A cursor over a command's arguments, so each command parses its own options.
 
-use bytes::Bytes;
-
 use super::CommandError;
 pub use crate::num::string2ll as parse_i64;
 
 /// Arguments after the command name (and subcommand), consumed left to right.
 #[derive(Debug, Clone)]
 pub struct Args<'a> {
-    args: &'a [Bytes],
+    args: &'a [&'a [u8]],
     pos: usize,
 }
 
 impl<'a> Args<'a> {
     /// A cursor over `args`.
-    pub fn new(args: &'a [Bytes]) -> Self {
+    pub fn new(args: &'a [&'a [u8]]) -> Self {
         Args { args, pos: 0 }
     }
 
@@ -29,24 +27,24 @@ impl<'a> Args<'a> {
     }
 
     /// The rest as a slice, without consuming it.
-    pub fn rest(&self) -> &'a [Bytes] {
+    pub fn rest(&self) -> &'a [&'a [u8]] {
         &self.args[self.pos..]
     }
 
     /// The next argument, if any, without consuming it.
-    pub fn peek(&self) -> Option<&'a Bytes> {
-        self.args.get(self.pos)
+    pub fn peek(&self) -> Option<&'a [u8]> {
+        self.args.get(self.pos).copied()
     }
 
     /// The next argument.
-    pub fn next_opt(&mut self) -> Option<&'a Bytes> {
-        let a = self.args.get(self.pos)?;
+    pub fn next_opt(&mut self) -> Option<&'a [u8]> {
+        let a = *self.args.get(self.pos)?;
         self.pos += 1;
         Some(a)
     }
 
     /// The next argument; a syntax error when there is none.
-    pub fn next_arg(&mut self) -> Result<&'a Bytes, CommandError> {
+    pub fn next_arg(&mut self) -> Result<&'a [u8], CommandError> {
         self.next_opt().ok_or(CommandError::Syntax)
     }
 

@@ -1,8 +1,6 @@
 //! COMMAND and its subcommands (COUNT, INFO, DOCS, LIST, GETKEYS, GETKEYSANDFLAGS,
 //! HELP), answering as redis-server 7.0.15 does from the generated command table.
 
-use bytes::Bytes;
-
 use super::spec::{key_flag_names, write_doc, CommandSpec};
 use super::{all_specs, flags, lookup, lossy, CommandError, Ctx, Flow};
 use crate::protocol::Reply;
@@ -34,13 +32,13 @@ const HELP: &[&str] = &[
 
 /// `COMMAND [subcommand ...]`. `argv[0]` is "command" in any case, `argv[1]` the
 /// subcommand; the dispatcher has checked the subcommand's arity.
-pub fn command(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<Flow, CommandError> {
+pub fn command(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Result<Flow, CommandError> {
     run(ctx.out, argv)?;
     Ok(Flow::Continue)
 }
 
 /// COMMAND against an output buffer only (it touches no other state).
-fn run(out: &mut Reply, argv: &[Bytes]) -> Result<(), CommandError> {
+fn run(out: &mut Reply, argv: &[&[u8]]) -> Result<(), CommandError> {
     let Some(sub) = argv.get(1) else {
         // Bare COMMAND: the INFO entry of every command.
         write_infos(out, all_specs());
@@ -130,7 +128,7 @@ pub fn lookup_by_name(name: &[u8]) -> Option<&'static CommandSpec> {
 
 /// The command a full command line names (Redis's non-strict `lookupCommand`): a
 /// container's subcommand when one follows it, else the command itself.
-fn lookup_by_argv(args: &[Bytes]) -> Option<&'static CommandSpec> {
+fn lookup_by_argv(args: &[&[u8]]) -> Option<&'static CommandSpec> {
     let top = lookup(args.first()?)?;
     match args.get(1) {
         Some(sub) if !top.subcommands.is_empty() => top.subcommand(sub),
@@ -163,11 +161,11 @@ impl Filter<'_> {
 
 /// `COMMAND LIST [FILTERBY MODULE m | ACLCAT c | PATTERN p]`: the names of commands and
 /// subcommands (each container followed by its subcommands).
-fn list(out: &mut Reply, argv: &[Bytes]) -> Result<(), CommandError> {
+fn list(out: &mut Reply, argv: &[&[u8]]) -> Result<(), CommandError> {
     let filter = match argv.len() {
         2 => Filter::All,
         5 if argv[2].eq_ignore_ascii_case(b"filterby") => {
-            let (kind, arg) = (&argv[3], &argv[4][..]);
+            let (kind, arg) = (&argv[3], argv[4]);
             if kind.eq_ignore_ascii_case(b"module") {
                 Filter::Module
             } else if kind.eq_ignore_ascii_case(b"aclcat") {
@@ -196,7 +194,7 @@ fn list(out: &mut Reply, argv: &[Bytes]) -> Result<(), CommandError> {
 }
 
 /// `COMMAND GETKEYS` / `COMMAND GETKEYSANDFLAGS` for the command line `args`.
-fn getkeys(out: &mut Reply, args: &[Bytes], with_flags: bool) -> Result<(), CommandError> {
+fn getkeys(out: &mut Reply, args: &[&[u8]], with_flags: bool) -> Result<(), CommandError> {
     let spec =
         lookup_by_argv(args).ok_or_else(|| CommandError::err("Invalid command specified"))?;
     if !spec.has_keys() {
@@ -233,10 +231,8 @@ mod tests {
     use super::*;
     use crate::protocol::Protocol;
 
-    fn argv(s: &str) -> Vec<Bytes> {
-        s.split(' ')
-            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-            .collect()
+    fn argv(s: &str) -> Vec<&[u8]> {
+        s.split(' ').map(str::as_bytes).collect()
     }
 
     fn reply(proto: Protocol, line: &str) -> Result<Vec<u8>, String> {

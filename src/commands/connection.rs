@@ -28,14 +28,14 @@ pub(crate) fn reply_help(out: &mut Reply, command: &str, lines: &[&str]) {
 
 /// PING [message]. A subscribed RESP2 client gets `pong` and the message (or "")
 /// as a two-element array, as Redis answers in that mode.
-pub fn ping(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn ping(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     if argv.len() > 2 {
         return Err(CommandError::WrongArity("ping".into()));
     }
     if ctx.client.subscriptions.active() && ctx.out.protocol() == Protocol::Resp2 {
         ctx.out.array(2);
         ctx.out.bulk(b"pong");
-        ctx.out.bulk(argv.get(1).map_or(&b""[..], |m| m.as_ref()));
+        ctx.out.bulk(argv.get(1).copied().unwrap_or_default());
         return Ok(Flow::Continue);
     }
     match argv.get(1) {
@@ -46,8 +46,8 @@ pub fn ping(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 }
 
 /// ECHO message
-pub fn echo(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
-    ctx.out.bulk(&argv[1]);
+pub fn echo(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
+    ctx.out.bulk(argv[1]);
     Ok(Flow::Continue)
 }
 
@@ -73,7 +73,7 @@ fn authenticate(ctx: &mut Ctx<'_>, user: &[u8], pass: &[u8]) -> Result<(), Comma
 }
 
 /// AUTH [username] password
-pub fn auth(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn auth(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     match argv.len() {
         2 => {
             if ctx.server.config().requirepass.is_none() {
@@ -81,9 +81,9 @@ pub fn auth(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
                     "AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
                 ));
             }
-            authenticate(ctx, b"default", &argv[1])?;
+            authenticate(ctx, b"default", argv[1])?;
         }
-        3 => authenticate(ctx, &argv[1], &argv[2])?,
+        3 => authenticate(ctx, argv[1], argv[2])?,
         _ => return Err(CommandError::Syntax),
     }
     ctx.out.ok();
@@ -91,7 +91,7 @@ pub fn auth(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 }
 
 /// HELLO [protover [AUTH username password] [SETNAME clientname]]
-pub fn hello(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn hello(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let mut version = None;
     let mut args = Args::new(&argv[1..]);
     if let Some(v) = args.next_opt() {
@@ -161,7 +161,7 @@ pub fn hello(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 
 /// QUIT: reply OK, then close. Subscriptions end before the reply, so whoever the
 /// client tells next sees them gone.
-pub fn quit(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Res {
+pub fn quit(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> Res {
     ctx.client.subscriptions.clear();
     ctx.out.ok();
     Ok(Flow::Close)
@@ -169,7 +169,7 @@ pub fn quit(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Res {
 
 /// RESET: back to the state of a new connection (transaction discarded, keys
 /// unwatched, every subscription left without confirmations).
-pub fn reset(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Res {
+pub fn reset(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> Res {
     let client = &mut *ctx.client;
     client.end_multi();
     client.watch = None;
@@ -187,8 +187,8 @@ pub fn reset(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Res {
 }
 
 /// SELECT index
-pub fn select(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
-    let index = parse_i64(&argv[1]).ok_or(CommandError::NotInteger)?;
+pub fn select(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
+    let index = parse_i64(argv[1]).ok_or(CommandError::NotInteger)?;
     let dbs = ctx.server.store.databases() as i64;
     if !(0..dbs).contains(&index) {
         return Err(CommandError::err("DB index is out of range"));
@@ -203,13 +203,13 @@ fn valid_attr(value: &[u8]) -> bool {
     value.iter().all(|&c| (b'!'..=b'~').contains(&c))
 }
 
-fn set_name(ctx: &mut Ctx<'_>, name: &Bytes) -> Result<(), CommandError> {
+fn set_name(ctx: &mut Ctx<'_>, name: &[u8]) -> Result<(), CommandError> {
     if !valid_attr(name) {
         return Err(CommandError::err(
             "Client names cannot contain spaces, newlines or special characters.",
         ));
     }
-    *ctx.client.handle.name.lock() = (!name.is_empty()).then(|| name.clone());
+    *ctx.client.handle.name.lock() = (!name.is_empty()).then(|| Bytes::copy_from_slice(name));
     Ok(())
 }
 
@@ -269,19 +269,19 @@ fn client_type(name: &[u8]) -> Result<ClientType, CommandError> {
 }
 
 /// CLIENT subcommands.
-pub fn client(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn client(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let sub = argv[1].to_ascii_lowercase();
     match sub.as_slice() {
         b"id" => ctx.out.integer(ctx.client.handle.id as i64),
         b"setname" => {
-            set_name(ctx, &argv[2])?;
+            set_name(ctx, argv[2])?;
             ctx.out.ok();
         }
         b"getname" => match ctx.client.handle.name.lock().clone() {
             Some(name) => ctx.out.bulk(&name),
             None => ctx.out.null(),
         },
-        b"setinfo" => client_setinfo(ctx, &argv[2], &argv[3])?,
+        b"setinfo" => client_setinfo(ctx, argv[2], argv[3])?,
         b"info" => {
             let line = ctx.client.handle.info_line() + "\n";
             ctx.out.verbatim("txt", line.as_bytes());
@@ -320,7 +320,7 @@ pub fn client(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
         // The dispatcher only passes subcommands from the table.
         _ => {
             return Err(CommandError::UnknownSubcommand {
-                sub: lossy(&argv[1], 128),
+                sub: lossy(argv[1], 128),
                 command: "CLIENT".into(),
             })
         }
@@ -330,11 +330,11 @@ pub fn client(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 
 /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: answers a client blocked in XREAD as if it had
 /// timed out, or with an UNBLOCKED error. 1 when it was blocked, else 0.
-fn client_unblock(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<(), CommandError> {
+fn client_unblock(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Result<(), CommandError> {
     if argv.len() > 4 {
         return Err(CommandError::err(format!(
             "unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
-            lossy(&argv[1], 128)
+            lossy(argv[1], 128)
         )));
     }
     let how = match argv.get(3) {
@@ -347,7 +347,7 @@ fn client_unblock(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<(), CommandError>
             ))
         }
     };
-    let id = parse_i64(&argv[2]).ok_or(CommandError::NotInteger)?;
+    let id = parse_i64(argv[2]).ok_or(CommandError::NotInteger)?;
     let target = u64::try_from(id)
         .ok()
         .and_then(|id| ctx.server.clients.get(id))
@@ -364,7 +364,7 @@ fn client_unblock(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<(), CommandError>
 }
 
 /// CLIENT SETINFO LIB-NAME|LIB-VER value (Redis 7.2; redis-py and others send it).
-fn client_setinfo(ctx: &mut Ctx<'_>, attr: &Bytes, value: &Bytes) -> Result<(), CommandError> {
+fn client_setinfo(ctx: &mut Ctx<'_>, attr: &[u8], value: &[u8]) -> Result<(), CommandError> {
     let slot = if attr.eq_ignore_ascii_case(b"lib-name") {
         &ctx.client.handle.lib_name
     } else if attr.eq_ignore_ascii_case(b"lib-ver") {
@@ -381,16 +381,16 @@ fn client_setinfo(ctx: &mut Ctx<'_>, attr: &Bytes, value: &Bytes) -> Result<(), 
             lossy(attr, 128)
         )));
     }
-    *slot.lock() = (!value.is_empty()).then(|| value.clone());
+    *slot.lock() = (!value.is_empty()).then(|| Bytes::copy_from_slice(value));
     ctx.out.ok();
     Ok(())
 }
 
-fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Result<(), CommandError> {
+fn client_list(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Result<(), CommandError> {
     let clients = ctx.server.clients.snapshot();
     let mut text = String::new();
     if args.len() == 2 && args[0].eq_ignore_ascii_case(b"type") {
-        let wanted = client_type(&args[1])?;
+        let wanted = client_type(args[1])?;
         for c in clients.iter().filter(|c| c.client_type() == wanted) {
             text.push_str(&c.info_line());
             text.push('\n');
@@ -421,12 +421,12 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Result<(), CommandError> {
     Ok(())
 }
 
-fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Res {
+fn client_kill(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Res {
     let me = ctx.client.handle.id;
     // The old form `CLIENT KILL ip:port` replies OK or an error; the filter form
     // replies with the number of clients killed.
     if args.len() == 1 {
-        let addr = lossy(&args[0], 256);
+        let addr = lossy(args[0], 256);
         let target = ctx
             .server
             .clients
@@ -460,7 +460,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Res {
             b"addr" => addr = Some(lossy(value, 256)),
             b"laddr" => laddr = Some(lossy(value, 256)),
             b"user" => {
-                if value.as_ref() != b"default" {
+                if value != b"default" {
                     return Err(CommandError::err(format!(
                         "No such user '{}'",
                         lossy(value, 128)

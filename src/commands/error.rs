@@ -68,7 +68,7 @@ impl CommandError {
     }
 
     /// Redis's unknown-command error for `argv` (name plus arguments).
-    pub fn unknown_command(argv: &[bytes::Bytes]) -> Self {
+    pub fn unknown_command(argv: &[&[u8]]) -> Self {
         let name = argv.first().map(|a| lossy(a, 128)).unwrap_or_default();
         let mut args = String::new();
         // Redis lists the arguments that fit in 128 bytes of output.

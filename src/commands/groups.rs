@@ -4,7 +4,7 @@
 //! `t_stream.c`; the group logic itself lives in the store (`store::groups`).
 //! XREADGROUP is in `xreadgroup.rs`, XINFO GROUPS/CONSUMERS in `xinfo_groups.rs`.
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 
 use super::connection::reply_help;
 use super::streams::lookup;
@@ -39,11 +39,11 @@ pub(crate) fn no_group_for_key(key: &[u8], group: &[u8]) -> CommandError {
 }
 
 /// Redis's `addReplySubcommandSyntaxError`.
-pub(crate) fn subcommand_syntax_error(argv: &[Bytes]) -> CommandError {
+pub(crate) fn subcommand_syntax_error(argv: &[&[u8]]) -> CommandError {
     CommandError::err(format!(
         "unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
-        lossy(&argv[1], 128),
-        lossy(&argv[0], 128).to_ascii_uppercase()
+        lossy(argv[1], 128),
+        lossy(argv[0], 128).to_ascii_uppercase()
     ))
 }
 
@@ -70,7 +70,7 @@ const XGROUP_HELP: &[&str] = &[
 ];
 
 /// XGROUP CREATE | SETID | DESTROY | CREATECONSUMER | DELCONSUMER | HELP
-pub fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn xgroup(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let sub = argv[1].to_ascii_lowercase();
     if argv.len() == 2 && sub == b"help" {
         reply_help(ctx.out, "XGROUP", XGROUP_HELP);
@@ -91,7 +91,7 @@ pub fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
             && argv[i].eq_ignore_ascii_case(b"entriesread")
             && i + 1 < argv.len()
         {
-            let n = parse_i64(&argv[i + 1]).ok_or(CommandError::NotInteger)?;
+            let n = parse_i64(argv[i + 1]).ok_or(CommandError::NotInteger)?;
             if n < 0 && n != -1 {
                 return Err(CommandError::err(
                     "value for ENTRIESREAD must be positive or -1",
@@ -122,10 +122,10 @@ pub fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     let now = now_ms();
     match sub.as_slice() {
         b"create" if (5..=8).contains(&argv.len()) => {
-            let id = if argv[4].as_ref() == b"$" {
+            let id = if argv[4] == b"$" {
                 cell.as_ref().map(|c| c.lock().stream.last_id())
             } else {
-                Some(StreamId::parse_strict(&argv[4], 0)?)
+                Some(StreamId::parse_strict(argv[4], 0)?)
             };
             if cell.is_none() {
                 cell = Some(ctx.server.store.stream_or_create(ctx.client.db, key, now));
@@ -148,10 +148,10 @@ pub fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
                 return Err(CommandError::NoSuchKey);
             };
             let mut state = cell.lock();
-            let id = if argv[4].as_ref() == b"$" {
+            let id = if argv[4] == b"$" {
                 state.stream.last_id()
             } else {
-                StreamId::parse(&argv[4], 0)?
+                StreamId::parse(argv[4], 0)?
             };
             let g = state
                 .groups
@@ -185,10 +185,10 @@ pub fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
                 .get_mut(group)
                 .ok_or_else(|| no_group_for_key(key, group))?;
             let n = if sub == b"createconsumer" {
-                i64::from(g.create_consumer(&argv[4], now))
+                i64::from(g.create_consumer(argv[4], now))
             } else {
                 // DELCONSUMER answers how many entries the consumer had pending.
-                g.delete_consumer(&argv[4]) as i64
+                g.delete_consumer(argv[4]) as i64
             };
             ctx.out.integer(n);
         }
@@ -198,26 +198,26 @@ pub fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 }
 
 /// Parses IDs with `streamParseStrictIDOrReply` (all or nothing).
-fn parse_ids(args: &[Bytes]) -> Result<Vec<StreamId>, CommandError> {
+fn parse_ids(args: &[&[u8]]) -> Result<Vec<StreamId>, CommandError> {
     args.iter()
         .map(|a| StreamId::parse_strict(a, 0).map_err(CommandError::from))
         .collect()
 }
 
 /// XACK key group id [id ...]
-pub fn xack(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
-    let Some(cell) = lookup(ctx, &argv[1]) else {
+pub fn xack(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
+    let Some(cell) = lookup(ctx, argv[1]) else {
         ctx.out.integer(0);
         return Ok(Flow::Continue);
     };
-    if cell.lock().groups.get(&argv[2]).is_none() {
+    if cell.lock().groups.get(argv[2]).is_none() {
         ctx.out.integer(0);
         return Ok(Flow::Continue);
     }
     // Every ID is checked before any is acknowledged.
     let ids = parse_ids(&argv[3..])?;
     let mut state = cell.lock();
-    let acked = state.groups.get_mut(&argv[2]).map_or(0, |g| g.ack(&ids));
+    let acked = state.groups.get_mut(argv[2]).map_or(0, |g| g.ack(&ids));
     ctx.out.integer(acked as i64);
     Ok(Flow::Continue)
 }
@@ -228,7 +228,7 @@ fn interval_start(arg: &[u8]) -> Result<StreamId, CommandError> {
 }
 
 /// XPENDING key group [[IDLE min-idle] start end count [consumer]]
-pub fn xpending(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn xpending(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let argc = argv.len();
     if argc != 3 && !(6..=9).contains(&argc) {
         return Err(CommandError::Syntax);
@@ -238,21 +238,21 @@ pub fn xpending(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
         let mut at = 3;
         let mut min_idle = 0;
         if argv[3].eq_ignore_ascii_case(b"idle") {
-            min_idle = parse_i64(&argv[4]).ok_or(CommandError::NotInteger)?;
+            min_idle = parse_i64(argv[4]).ok_or(CommandError::NotInteger)?;
             if argc < 8 {
                 return Err(CommandError::Syntax);
             }
             at += 2;
         }
-        let count = parse_i64(&argv[at + 2]).ok_or(CommandError::NotInteger)?;
-        let start = interval_start(&argv[at])?;
-        let end = StreamId::parse_range_end(&argv[at + 1])?;
+        let count = parse_i64(argv[at + 2]).ok_or(CommandError::NotInteger)?;
+        let start = interval_start(argv[at])?;
+        let end = StreamId::parse_range_end(argv[at + 1])?;
         query = Some(PendingQuery {
             start,
             end,
             count: usize::try_from(count.max(0)).unwrap_or(usize::MAX),
             min_idle: u64::try_from(min_idle).unwrap_or(0),
-            consumer: argv.get(at + 3).map(|c| c.as_ref()),
+            consumer: argv.get(at + 3).copied(),
         });
     }
     let (key, group) = (&argv[1], &argv[2]);
@@ -299,18 +299,18 @@ pub fn xpending(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 
 /// XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME ms]
 /// [RETRYCOUNT n] [FORCE] [JUSTID] [LASTID id]
-pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let (key, group) = (&argv[1], &argv[2]);
     let cell = lookup(ctx, key).ok_or_else(|| no_key_or_group(key, group, ""))?;
     if cell.lock().groups.get(group).is_none() {
         return Err(no_key_or_group(key, group, ""));
     }
-    let min_idle = int_or(&argv[4], "Invalid min-idle-time argument for XCLAIM")?;
+    let min_idle = int_or(argv[4], "Invalid min-idle-time argument for XCLAIM")?;
     // IDs run until the first argument that isn't one; options follow.
     let mut ids = Vec::new();
     let mut j = 5;
     while j < argv.len() {
-        match StreamId::parse_strict(&argv[j], 0) {
+        match StreamId::parse_strict(argv[j], 0) {
             Ok(id) => ids.push(id),
             Err(_) => break,
         }
@@ -336,18 +336,18 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
             opts.justid = true;
         } else if opt.eq_ignore_ascii_case(b"idle") && more > 0 {
             j += 1;
-            let idle = int_or(&argv[j], "Invalid IDLE option argument for XCLAIM")?;
+            let idle = int_or(argv[j], "Invalid IDLE option argument for XCLAIM")?;
             delivery = Some((now as i64).wrapping_sub(idle));
         } else if opt.eq_ignore_ascii_case(b"time") && more > 0 {
             j += 1;
-            delivery = Some(int_or(&argv[j], "Invalid TIME option argument for XCLAIM")?);
+            delivery = Some(int_or(argv[j], "Invalid TIME option argument for XCLAIM")?);
         } else if opt.eq_ignore_ascii_case(b"retrycount") && more > 0 {
             j += 1;
-            let n = int_or(&argv[j], "Invalid RETRYCOUNT option argument for XCLAIM")?;
+            let n = int_or(argv[j], "Invalid RETRYCOUNT option argument for XCLAIM")?;
             opts.retry_count = u64::try_from(n).ok();
         } else if opt.eq_ignore_ascii_case(b"lastid") && more > 0 {
             j += 1;
-            opts.last_id = StreamId::parse_strict(&argv[j], 0)?;
+            opts.last_id = StreamId::parse_strict(argv[j], 0)?;
         } else {
             return Err(CommandError::err(format!(
                 "Unrecognized XCLAIM option '{}'",
@@ -369,7 +369,7 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
         let Some(g) = state.groups.get_mut(group) else {
             return Err(no_key_or_group(key, group, ""));
         };
-        g.claim(&state.stream, &argv[3], &ids, opts, now, |id, entry| {
+        g.claim(&state.stream, argv[3], &ids, opts, now, |id, entry| {
             if opts.justid {
                 id.write_bulk(&mut body);
             } else {
@@ -383,9 +383,9 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 }
 
 /// XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]
-pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
-    let min_idle = int_or(&argv[4], "Invalid min-idle-time argument for XAUTOCLAIM")?;
-    let start = interval_start(&argv[5])?;
+pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
+    let min_idle = int_or(argv[4], "Invalid min-idle-time argument for XAUTOCLAIM")?;
+    let start = interval_start(argv[5])?;
     // Redis caps COUNT so that COUNT * 10 attempts and the ID buffer fit a long.
     const MAX_COUNT: i64 = i64::MAX / 16;
     let mut count = 100usize;
@@ -394,7 +394,7 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     while j < argv.len() {
         let more = argv.len() - 1 - j;
         if argv[j].eq_ignore_ascii_case(b"count") && more > 0 {
-            let n = parse_i64(&argv[j + 1])
+            let n = parse_i64(argv[j + 1])
                 .filter(|n| (1..=MAX_COUNT).contains(n))
                 .ok_or_else(|| CommandError::err("COUNT must be > 0"))?;
             count = usize::try_from(n).unwrap_or(usize::MAX);
@@ -424,7 +424,7 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
             .groups
             .get_mut(group)
             .ok_or_else(|| no_key_or_group(key, group, ""))?;
-        g.autoclaim(&state.stream, &argv[3], opts, now, |id, entry| {
+        g.autoclaim(&state.stream, argv[3], opts, now, |id, entry| {
             claimed += 1;
             if justid {
                 id.write_bulk(&mut body);

@@ -12,7 +12,7 @@ use crate::store::{
 type Res = Result<Flow, CommandError>;
 
 /// DEL key [key ...] / UNLINK key [key ...]
-pub fn del(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn del(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let db = ctx.server.store.db(ctx.client.db);
     let now = now_ms();
     let mut removed = 0;
@@ -30,7 +30,7 @@ pub fn del(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 }
 
 /// EXISTS key [key ...]: a key named twice counts twice, as in Redis.
-pub fn exists(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn exists(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let db = ctx.server.store.db(ctx.client.db);
     let now = now_ms();
     let n = argv[1..].iter().filter(|k| db.contains(k, now)).count();
@@ -39,9 +39,9 @@ pub fn exists(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 }
 
 /// TYPE key
-pub fn type_(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn type_(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let db = ctx.server.store.db(ctx.client.db);
-    let name = match db.get(&argv[1], now_ms()) {
+    let name = match db.get(argv[1], now_ms()) {
         Lookup::Found(v) => v.type_name(),
         _ => "none",
     };
@@ -50,11 +50,11 @@ pub fn type_(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 }
 
 /// KEYS pattern
-pub fn keys(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn keys(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let db = ctx.server.store.db(ctx.client.db);
     let now = now_ms();
-    let pattern = &argv[1];
-    let all = pattern.as_ref() == b"*";
+    let pattern = argv[1];
+    let all = pattern == b"*";
     let mut found = Vec::new();
     db.for_each(|key, _, expires| {
         let live = expires.is_none_or(|at| at > now);
@@ -87,7 +87,7 @@ pub(crate) struct ScanArgs<'a> {
     /// The cursor to start from.
     pub cursor: u64,
     /// MATCH, unless it was `*` (the same as none).
-    pub pattern: Option<&'a Bytes>,
+    pub pattern: Option<&'a [u8]>,
     /// COUNT (default 10).
     pub count: usize,
     /// TYPE, lower case, where the command takes it.
@@ -96,11 +96,11 @@ pub(crate) struct ScanArgs<'a> {
 
 /// Parses `cursor [MATCH pattern] [COUNT count]` and, with `with_type`, `[TYPE type]`,
 /// with SCAN's errors.
-pub(crate) fn parse_scan_args(
-    args: &[Bytes],
+pub(crate) fn parse_scan_args<'a>(
+    args: &'a [&'a [u8]],
     with_type: bool,
-) -> Result<ScanArgs<'_>, CommandError> {
-    let cursor = parse_cursor(&args[0]).ok_or_else(|| CommandError::err("invalid cursor"))?;
+) -> Result<ScanArgs<'a>, CommandError> {
+    let cursor = parse_cursor(args[0]).ok_or_else(|| CommandError::err("invalid cursor"))?;
     let mut parsed = ScanArgs {
         cursor,
         pattern: None,
@@ -120,7 +120,7 @@ pub(crate) fn parse_scan_args(
             parsed.count = usize::try_from(n).unwrap_or(usize::MAX);
         } else if opt.eq_ignore_ascii_case(b"match") {
             let p = args.next_arg()?;
-            parsed.pattern = (p.as_ref() != b"*").then_some(p);
+            parsed.pattern = (p != b"*").then_some(p);
         } else if with_type && opt.eq_ignore_ascii_case(b"type") {
             parsed.type_filter = Some(args.next_arg()?.to_ascii_lowercase());
         } else {
@@ -131,7 +131,7 @@ pub(crate) fn parse_scan_args(
 }
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
-pub fn scan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn scan(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let ScanArgs {
         cursor,
         pattern,
@@ -157,7 +157,7 @@ pub fn scan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 }
 
 /// EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT key time [NX|XX|GT|LT]
-pub fn expire(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn expire(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let name = argv[0].to_ascii_lowercase();
     let (seconds, absolute) = match name.as_slice() {
         b"expire" => (true, false),
@@ -198,7 +198,7 @@ pub fn expire(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
             String::from_utf8_lossy(&name)
         ))
     };
-    let mut when = parse_i64(&argv[2]).ok_or(CommandError::NotInteger)?;
+    let mut when = parse_i64(argv[2]).ok_or(CommandError::NotInteger)?;
     if seconds {
         when = when.checked_mul(1000).ok_or_else(invalid)?;
     }
@@ -208,14 +208,14 @@ pub fn expire(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     }
     let at = u64::try_from(when).unwrap_or(0);
     let db = ctx.server.store.db(ctx.client.db);
-    let n = match db.expire(&argv[1], at, cond, now) {
+    let n = match db.expire(argv[1], at, cond, now) {
         ExpireOutcome::Unchanged => 0,
         ExpireOutcome::Set => 1,
         ExpireOutcome::Deleted(value) => {
             release(&value);
             ctx.server
                 .store
-                .key_removed(ctx.client.db, &argv[1], EndReason::Expire, now);
+                .key_removed(ctx.client.db, argv[1], EndReason::Expire, now);
             1
         }
     };
@@ -224,7 +224,7 @@ pub fn expire(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 }
 
 /// TTL / PTTL / EXPIRETIME / PEXPIRETIME key
-pub fn ttl(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn ttl(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let name = argv[0].to_ascii_lowercase();
     let (ms, absolute) = match name.as_slice() {
         b"ttl" => (false, false),
@@ -233,7 +233,7 @@ pub fn ttl(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
         _ => (true, true),
     };
     let now = now_ms();
-    let reply = match ctx.server.store.db(ctx.client.db).expires_at(&argv[1], now) {
+    let reply = match ctx.server.store.db(ctx.client.db).expires_at(argv[1], now) {
         None => -2,
         Some(None) => -1,
         Some(Some(at)) => {
@@ -250,22 +250,22 @@ pub fn ttl(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 }
 
 /// PERSIST key
-pub fn persist(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn persist(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let done = ctx
         .server
         .store
         .db(ctx.client.db)
-        .persist(&argv[1], now_ms());
+        .persist(argv[1], now_ms());
     ctx.out.integer(i64::from(done));
     Ok(Flow::Continue)
 }
 
 /// RENAME key newkey / RENAMENX key newkey
-pub fn rename(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn rename(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let nx = argv[0].eq_ignore_ascii_case(b"renamenx");
     let db = ctx.server.store.db(ctx.client.db);
     let now = now_ms();
-    match db.rename(&argv[1], &argv[2], nx, now) {
+    match db.rename(argv[1], argv[2], nx, now) {
         RenameOutcome::NoSuchKey => return Err(CommandError::NoSuchKey),
         RenameOutcome::DestinationExists => ctx.out.integer(0),
         RenameOutcome::Renamed(old) => {
@@ -275,7 +275,7 @@ pub fn rename(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
             if argv[1] != argv[2] {
                 ctx.server
                     .store
-                    .key_removed(ctx.client.db, &argv[1], EndReason::Command, now);
+                    .key_removed(ctx.client.db, argv[1], EndReason::Command, now);
             }
             if nx {
                 ctx.out.integer(1)

@@ -26,7 +26,6 @@ mod xreadgroup;
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use tokio::sync::Notify;
 
 pub use args::{parse_i64, parse_u64, Args};
@@ -91,7 +90,12 @@ pub trait BlockingOp: Send {
 }
 
 /// A command implementation: `argv[0]` is the command name as sent.
-pub type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> Result<Flow, CommandError>;
+///
+/// The arguments are borrowed from the request, whose bytes are released once
+/// the handler returns: a handler copies what it keeps (a key the store creates, a
+/// name, a subscription). Borrowing rather than handing out one reference-counted
+/// `Bytes` per argument spares two atomic operations per argument per request.
+pub type Handler = fn(&mut Ctx<'_>, &[&[u8]]) -> Result<Flow, CommandError>;
 
 /// The handler for a top-level command name (lower case). Container commands have
 /// one handler that dispatches on the subcommand itself.
@@ -157,7 +161,7 @@ fn handler(name: &str) -> Option<Handler> {
 
 /// Resolves `argv` to its spec and handler, checking arity as Redis does
 /// (subcommands of containers included).
-pub fn resolve(argv: &[Bytes]) -> Result<(&'static CommandSpec, Handler), CommandError> {
+pub fn resolve(argv: &[&[u8]]) -> Result<(&'static CommandSpec, Handler), CommandError> {
     let name = argv.first().ok_or(CommandError::Syntax)?;
     let top = spec_table::lookup(name).ok_or_else(|| CommandError::unknown_command(argv))?;
     let handler = cached_handler(top).ok_or_else(|| CommandError::unknown_command(argv))?;
@@ -170,7 +174,7 @@ pub fn resolve(argv: &[Bytes]) -> Result<(&'static CommandSpec, Handler), Comman
                     .is_some_and(|(_, sub)| argv[1].eq_ignore_ascii_case(sub.as_bytes()))
             })
             .ok_or_else(|| CommandError::UnknownSubcommand {
-                sub: lossy(&argv[1], 128),
+                sub: lossy(argv[1], 128),
                 command: top.name.to_ascii_uppercase(),
             })?
     } else {
@@ -226,11 +230,9 @@ mod tests {
 
     #[test]
     fn arity_and_unknown_errors_match_redis() {
-        let argv = |s: &str| -> Vec<Bytes> {
-            s.split(' ')
-                .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-                .collect()
-        };
+        fn argv(s: &str) -> Vec<&[u8]> {
+            s.split(' ').map(str::as_bytes).collect()
+        }
         let e = resolve(&argv("ECHO")).err().map(|e| e.to_string());
         assert_eq!(
             e.as_deref(),

@@ -2,8 +2,6 @@
 //! PUBSUB CHANNELS|NUMSUB|NUMPAT|HELP. The registry and delivery are in
 //! [`crate::server::PubSub`].
 
-use bytes::Bytes;
-
 use super::connection::reply_help;
 use super::{lossy, CommandError, Ctx, Flow};
 
@@ -23,7 +21,7 @@ fn confirm(ctx: &mut Ctx<'_>, kind: &[u8], name: Option<&[u8]>) {
 }
 
 /// SUBSCRIBE channel [channel ...]
-pub fn subscribe(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn subscribe(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     for channel in &argv[1..] {
         ctx.client.subscriptions.subscribe(channel);
         confirm(ctx, b"subscribe", Some(channel));
@@ -32,16 +30,18 @@ pub fn subscribe(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 }
 
 /// UNSUBSCRIBE [channel ...]: with no channel, every channel.
-pub fn unsubscribe(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
-    let names = if argv.len() > 1 {
-        argv[1..].to_vec()
+pub fn unsubscribe(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
+    let all;
+    let names: &[&[u8]] = if argv.len() > 1 {
+        &argv[1..]
     } else {
-        ctx.client.subscriptions.channels()
+        all = ctx.client.subscriptions.channels();
+        &all.iter().map(|n| &n[..]).collect::<Vec<_>>()
     };
     if names.is_empty() {
         confirm(ctx, b"unsubscribe", None);
     }
-    for channel in &names {
+    for channel in names {
         ctx.client.subscriptions.unsubscribe(channel);
         confirm(ctx, b"unsubscribe", Some(channel));
     }
@@ -49,7 +49,7 @@ pub fn unsubscribe(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 }
 
 /// PSUBSCRIBE pattern [pattern ...]
-pub fn psubscribe(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn psubscribe(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     for pattern in &argv[1..] {
         ctx.client.subscriptions.psubscribe(pattern);
         confirm(ctx, b"psubscribe", Some(pattern));
@@ -58,16 +58,18 @@ pub fn psubscribe(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 }
 
 /// PUNSUBSCRIBE [pattern ...]: with no pattern, every pattern.
-pub fn punsubscribe(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
-    let names = if argv.len() > 1 {
-        argv[1..].to_vec()
+pub fn punsubscribe(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
+    let all;
+    let names: &[&[u8]] = if argv.len() > 1 {
+        &argv[1..]
     } else {
-        ctx.client.subscriptions.patterns()
+        all = ctx.client.subscriptions.patterns();
+        &all.iter().map(|n| &n[..]).collect::<Vec<_>>()
     };
     if names.is_empty() {
         confirm(ctx, b"punsubscribe", None);
     }
-    for pattern in &names {
+    for pattern in names {
         ctx.client.subscriptions.punsubscribe(pattern);
         confirm(ctx, b"punsubscribe", Some(pattern));
     }
@@ -75,12 +77,12 @@ pub fn punsubscribe(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 }
 
 /// PUBLISH channel message: the number of clients that received it.
-pub fn publish(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn publish(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let limit = ctx.server.config().client_output_buffer_limit.pubsub;
     let receivers = ctx
         .server
         .pubsub
-        .publish(&argv[1], &argv[2], &limit, &ctx.server.stats);
+        .publish(argv[1], argv[2], &limit, &ctx.server.stats);
     if ctx.client.subscriptions.active() {
         // As in Redis, a message to the publisher itself comes before the reply.
         ctx.client.handle.outbox.drain_into(ctx.out.buffer_mut());
@@ -100,12 +102,12 @@ const PUBSUB_HELP: &[&str] = &[
 ];
 
 /// PUBSUB CHANNELS [pattern] | NUMSUB [channel ...] | NUMPAT | HELP
-pub fn pubsub(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn pubsub(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let sub = argv[1].to_ascii_lowercase();
     let registry = &ctx.server.pubsub;
     match sub.as_slice() {
         b"channels" if argv.len() <= 3 => {
-            let names = registry.channel_names(argv.get(2).map(|p| p.as_ref()));
+            let names = registry.channel_names(argv.get(2).copied());
             ctx.out.bulks(names.iter());
         }
         b"numsub" => {
@@ -120,7 +122,7 @@ pub fn pubsub(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
         _ => {
             return Err(CommandError::err(format!(
                 "unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
-                lossy(&argv[1], 128)
+                lossy(argv[1], 128)
             )))
         }
     }

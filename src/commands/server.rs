@@ -4,8 +4,6 @@
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
-
 use super::connection::{reply_help, REDIS_VERSION};
 use super::{lossy, CommandError, Ctx, Flow};
 use crate::metrics::process;
@@ -15,7 +13,7 @@ use crate::store::{now_ms, release, EndReason};
 type Res = Result<Flow, CommandError>;
 
 /// DBSIZE
-pub fn dbsize(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Res {
+pub fn dbsize(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> Res {
     ctx.out
         .integer(ctx.server.store.db(ctx.client.db).len() as i64);
     Ok(Flow::Continue)
@@ -23,7 +21,7 @@ pub fn dbsize(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Res {
 
 /// The optional SYNC|ASYNC of the flush commands. Both flush at once: dropping the
 /// buffers is quick, and there is no background free to defer it to.
-fn flush_mode(argv: &[Bytes]) -> Result<(), CommandError> {
+fn flush_mode(argv: &[&[u8]]) -> Result<(), CommandError> {
     match argv.get(1) {
         None => Ok(()),
         Some(m)
@@ -37,7 +35,7 @@ fn flush_mode(argv: &[Bytes]) -> Result<(), CommandError> {
 }
 
 /// FLUSHDB [ASYNC|SYNC]
-pub fn flushdb(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn flushdb(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     flush_mode(argv)?;
     for value in ctx.server.store.db(ctx.client.db).clear(now_ms()) {
         release(&value);
@@ -48,7 +46,7 @@ pub fn flushdb(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 }
 
 /// FLUSHALL [ASYNC|SYNC]
-pub fn flushall(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn flushall(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     flush_mode(argv)?;
     for (index, db) in ctx.server.store.iter() {
         for value in db.clear(now_ms()) {
@@ -62,12 +60,12 @@ pub fn flushall(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 
 /// FUNCTION FLUSH [ASYNC|SYNC]: ringbus has no functions, so there is nothing to
 /// flush; it exists because client test suites call it between tests.
-pub fn function(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn function(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     // Only FLUSH is in the table, so the dispatcher has already checked the name.
     if argv.len() > 3 {
         return Err(CommandError::err(format!(
             "unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.",
-            lossy(&argv[1], 128)
+            lossy(argv[1], 128)
         )));
     }
     match argv.get(2) {
@@ -84,7 +82,7 @@ pub fn function(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 }
 
 /// TIME: seconds and microseconds, as bulk strings.
-pub fn time(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Res {
+pub fn time(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> Res {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
@@ -97,7 +95,7 @@ pub fn time(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Res {
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: there is nothing to save, so every
 /// form but ABORT stops the server at once (gracefully: replies already read are
 /// answered). Like Redis, a successful SHUTDOWN sends no reply.
-pub fn shutdown(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn shutdown(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let mut abort = false;
     for opt in &argv[1..] {
         let o = opt.to_ascii_lowercase();
@@ -131,7 +129,7 @@ const CONFIG_HELP: &[&str] = &[
 ];
 
 /// CONFIG GET|SET|RESETSTAT|HELP
-pub fn config(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn config(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let sub = argv[1].to_ascii_lowercase();
     match sub.as_slice() {
         b"get" => {
@@ -163,10 +161,7 @@ pub fn config(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
             if argv.len() % 2 != 0 {
                 return Err(CommandError::Syntax);
             }
-            let pairs: Vec<(&[u8], &[u8])> = argv[2..]
-                .chunks(2)
-                .map(|p| (p[0].as_ref(), p[1].as_ref()))
-                .collect();
+            let pairs: Vec<(&[u8], &[u8])> = argv[2..].chunks(2).map(|p| (p[0], p[1])).collect();
             let mut next = ctx.server.config().clone();
             let old_level = next.log_level.clone();
             next.set(&pairs)
@@ -189,7 +184,7 @@ pub fn config(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
         b"help" => reply_help(ctx.out, "CONFIG", CONFIG_HELP),
         _ => {
             return Err(CommandError::UnknownSubcommand {
-                sub: lossy(&argv[1], 128),
+                sub: lossy(argv[1], 128),
                 command: "CONFIG".into(),
             })
         }
@@ -214,7 +209,7 @@ const DEFAULT_SECTIONS: &[&str] = &[
 ];
 
 /// INFO [section ...]
-pub fn info(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn info(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let mut wanted: Vec<String> = Vec::new();
     for a in &argv[1..] {
         let s = String::from_utf8_lossy(a).to_ascii_lowercase();

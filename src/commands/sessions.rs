@@ -1,8 +1,6 @@
 //! Session commands, in the Redis module naming style: SESSION.END, SESSION.INFO,
 //! SESSION.LIST.
 
-use bytes::Bytes;
-
 use super::keys::parse_scan_args;
 use super::{CommandError, Ctx, Flow};
 use crate::store::now_ms;
@@ -12,11 +10,11 @@ type Res = Result<Flow, CommandError>;
 
 /// SESSION.END session: deletes all of its tracks; replies with how many streams
 /// were removed.
-pub fn end(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn end(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let removed = ctx
         .server
         .store
-        .end_session(ctx.client.db, &argv[1], now_ms());
+        .end_session(ctx.client.db, argv[1], now_ms());
     ctx.out.integer(removed as i64);
     Ok(Flow::Continue)
 }
@@ -30,18 +28,18 @@ fn id_or_null(ctx: &mut Ctx<'_>, id: Option<StreamId>) {
 
 /// SESSION.INFO session: a map (flat array in RESP2) with the session's idle time
 /// and, per track that holds a stream, its figures. Null when it has none.
-pub fn info(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn info(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let Some(info) = ctx
         .server
         .store
-        .session_info(ctx.client.db, &argv[1], now_ms())
+        .session_info(ctx.client.db, argv[1], now_ms())
     else {
         ctx.out.null();
         return Ok(Flow::Continue);
     };
     ctx.out.map(3);
     ctx.out.bulk(b"session");
-    ctx.out.bulk(&argv[1]);
+    ctx.out.bulk(argv[1]);
     ctx.out.bulk(b"idle-ms");
     ctx.out.integer(info.idle_ms as i64);
     ctx.out.bulk(b"tracks");
@@ -68,13 +66,13 @@ pub fn info(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 }
 
 /// SESSION.LIST cursor [MATCH pattern] [COUNT count]: as SCAN, over session ids.
-pub fn list(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn list(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let scan = parse_scan_args(&argv[1..], false)?;
     let (next, ids) = ctx.server.store.list_sessions(
         ctx.client.db,
         scan.cursor,
         scan.count,
-        scan.pattern.map(|p| p.as_ref()),
+        scan.pattern,
         now_ms(),
     );
     ctx.out.array(2);

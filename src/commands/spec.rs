@@ -7,8 +7,6 @@
 //! extensions) come from `scripts/extra_commands.json`. Regenerate with
 //! `python3 scripts/gen_commands.py --port 7102` against a running redis-server.
 
-use bytes::Bytes;
-
 use super::{parse_i64, CommandError};
 use crate::protocol::Reply;
 
@@ -296,7 +294,7 @@ impl CommandSpec {
     /// `getKeysFromCommandWithSpecs` finds them: the key specs when they are complete
     /// and reliable, otherwise the command's key procedure. Empty when none are
     /// found; the arity is assumed to be checked already.
-    pub fn keys(&self, argv: &[Bytes]) -> Vec<KeyRef> {
+    pub fn keys(&self, argv: &[&[u8]]) -> Vec<KeyRef> {
         let mut all = 0u32;
         let mut missing = 0u32;
         for ks in self.key_specs {
@@ -323,7 +321,7 @@ impl CommandSpec {
     /// command") when the command takes keys but none can be found in `argv`, e.g. a
     /// malformed XREAD; the command's own handler reports its precise error, so a
     /// caller other than COMMAND GETKEYS may treat this as "no keys".
-    pub fn key_positions(&self, argv: &[Bytes]) -> Result<Vec<usize>, CommandError> {
+    pub fn key_positions(&self, argv: &[&[u8]]) -> Result<Vec<usize>, CommandError> {
         if !self.has_keys() {
             return Ok(Vec::new());
         }
@@ -337,7 +335,7 @@ impl CommandSpec {
     /// Redis's `getKeysUsingKeySpecs` with the default search flags: `None` when a
     /// spec is invalid or incomplete for this argv (the caller falls back to the key
     /// procedure).
-    fn keys_from_specs(&self, argv: &[Bytes]) -> Option<Vec<KeyRef>> {
+    fn keys_from_specs(&self, argv: &[&[u8]]) -> Option<Vec<KeyRef>> {
         let argc = argv.len() as i64;
         let mut keys = Vec::new();
         for spec in self.key_specs {
@@ -398,7 +396,7 @@ impl CommandSpec {
                     if idx >= argc || idx < 0 {
                         return None;
                     }
-                    let numkeys = parse_i64(&argv[idx as usize]).filter(|n| *n >= 0)?;
+                    let numkeys = parse_i64(argv[idx as usize]).filter(|n| *n >= 0)?;
                     let first = first + i64::from(firstkey);
                     (first, first.saturating_add(numkeys) - 1, i64::from(keystep))
                 }
@@ -441,7 +439,7 @@ fn push_range(
 
 /// Redis's `xreadGetKeys`: skips the options before `STREAMS`; the keys are the first
 /// half of what follows. No keys when STREAMS is missing or unbalanced.
-fn xread_get_keys(argv: &[Bytes]) -> Vec<KeyRef> {
+fn xread_get_keys(argv: &[&[u8]]) -> Vec<KeyRef> {
     let argc = argv.len();
     let mut streams_pos = None;
     let mut i = 1;
@@ -487,10 +485,8 @@ mod tests {
     use crate::commands::spec_table::lookup;
     use crate::protocol::Protocol;
 
-    fn argv(s: &str) -> Vec<Bytes> {
-        s.split(' ')
-            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-            .collect()
+    fn argv(s: &str) -> Vec<&[u8]> {
+        s.split(' ').map(str::as_bytes).collect()
     }
 
     fn spec(name: &str) -> &'static CommandSpec {

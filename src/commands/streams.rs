@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 
 use super::{parse_i64, CommandError, Ctx, Flow};
 use crate::store::stream::{IdSpec, Range, Stream, StreamError, StreamId, TrimStrategy};
@@ -46,7 +46,7 @@ struct AddArgs {
 
 /// Parses the options of XADD (`xadd`) or XTRIM, as Redis's
 /// `streamParseAddOrTrimArgsOrReply`, with the same errors in the same order.
-fn parse_add_or_trim(argv: &[Bytes], xadd: bool) -> Result<AddArgs, CommandError> {
+fn parse_add_or_trim(argv: &[&[u8]], xadd: bool) -> Result<AddArgs, CommandError> {
     let mut trim = TrimArgs::default();
     let mut nomkstream = false;
     let mut id = IdSpec::Auto;
@@ -58,8 +58,8 @@ fn parse_add_or_trim(argv: &[Bytes], xadd: bool) -> Result<AddArgs, CommandError
     };
     while i < argv.len() {
         let more = argv.len() - 1 - i;
-        let opt = &argv[i];
-        if xadd && opt.as_ref() == b"*" {
+        let opt = argv[i];
+        if xadd && opt == b"*" {
             break;
         } else if (opt.eq_ignore_ascii_case(b"maxlen") || opt.eq_ignore_ascii_case(b"minid"))
             && more > 0
@@ -69,11 +69,11 @@ fn parse_add_or_trim(argv: &[Bytes], xadd: bool) -> Result<AddArgs, CommandError
             }
             let maxlen = opt.eq_ignore_ascii_case(b"maxlen");
             trim.approx = false;
-            let next = &argv[i + 1];
-            if more >= 2 && next.as_ref() == b"~" {
+            let next = argv[i + 1];
+            if more >= 2 && next == b"~" {
                 trim.approx = true;
                 i += 1;
-            } else if more >= 2 && next.as_ref() == b"=" {
+            } else if more >= 2 && next == b"=" {
                 i += 1;
             }
             let arg = &argv[i + 1];
@@ -88,7 +88,7 @@ fn parse_add_or_trim(argv: &[Bytes], xadd: bool) -> Result<AddArgs, CommandError
             });
             i += 1;
         } else if opt.eq_ignore_ascii_case(b"limit") && more > 0 {
-            let n = parse_i64(&argv[i + 1]).ok_or(CommandError::NotInteger)?;
+            let n = parse_i64(argv[i + 1]).ok_or(CommandError::NotInteger)?;
             if n < 0 {
                 return Err(CommandError::err("The LIMIT argument must be >= 0."));
             }
@@ -128,7 +128,7 @@ fn parse_add_or_trim(argv: &[Bytes], xadd: bool) -> Result<AddArgs, CommandError
 }
 
 /// XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value ...
-pub fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn xadd(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let args = parse_add_or_trim(argv, true)?;
     let fields = argv.get(args.fields_at..).unwrap_or(&[]);
     if fields.len() < 2 || fields.len() % 2 == 1 {
@@ -153,7 +153,7 @@ pub fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     let appended = ctx
         .server
         .store
-        .append(ctx.client.db, &argv[1], req, now_ms())?;
+        .append(ctx.client.db, argv[1], req, now_ms())?;
     match appended {
         Some(a) => a.id.write_bulk(ctx.out.buffer_mut()),
         None => ctx.out.null(),
@@ -162,14 +162,14 @@ pub fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 }
 
 /// XLEN key
-pub fn xlen(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
-    let len = lookup(ctx, &argv[1]).map_or(0, |cell| cell.lock().stream.len());
+pub fn xlen(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
+    let len = lookup(ctx, argv[1]).map_or(0, |cell| cell.lock().stream.len());
     ctx.out.integer(len as i64);
     Ok(Flow::Continue)
 }
 
 /// XRANGE key start end [COUNT n] / XREVRANGE key end start [COUNT n]
-pub fn xrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn xrange(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let rev = argv[0].eq_ignore_ascii_case(b"xrevrange");
     let (start_arg, end_arg) = if rev {
         (&argv[3], &argv[2])
@@ -182,7 +182,7 @@ pub fn xrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     let mut j = 4;
     while j < argv.len() {
         if argv[j].eq_ignore_ascii_case(b"count") && j + 1 < argv.len() {
-            count = parse_i64(&argv[j + 1])
+            count = parse_i64(argv[j + 1])
                 .ok_or(CommandError::NotInteger)?
                 .max(0);
             j += 2;
@@ -190,7 +190,7 @@ pub fn xrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
             return Err(CommandError::Syntax);
         }
     }
-    let Some(cell) = lookup(ctx, &argv[1]) else {
+    let Some(cell) = lookup(ctx, argv[1]) else {
         ctx.out.array(0);
         return Ok(Flow::Continue);
     };
@@ -234,8 +234,8 @@ pub(crate) fn write_entries(buf: &mut BytesMut, range: Range<'_>) -> usize {
 }
 
 /// XDEL key id [id ...]
-pub fn xdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
-    let Some(cell) = lookup(ctx, &argv[1]) else {
+pub fn xdel(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
+    let Some(cell) = lookup(ctx, argv[1]) else {
         ctx.out.integer(0);
         return Ok(Flow::Continue);
     };
@@ -246,19 +246,19 @@ pub fn xdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
         .collect::<Result<Vec<_>, _>>()?;
     let deleted = cell.lock().stream.delete(&ids);
     if deleted > 0 {
-        ctx.server.store.touch(ctx.client.db, &argv[1]);
+        ctx.server.store.touch(ctx.client.db, argv[1]);
     }
     ctx.out.integer(deleted as i64);
     Ok(Flow::Continue)
 }
 
 /// XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count]
-pub fn xtrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn xtrim(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let args = parse_add_or_trim(argv, false)?;
     let Some(strategy) = args.trim.strategy else {
         return Err(CommandError::Syntax);
     };
-    let Some(cell) = lookup(ctx, &argv[1]) else {
+    let Some(cell) = lookup(ctx, argv[1]) else {
         ctx.out.integer(0);
         return Ok(Flow::Continue);
     };
@@ -268,7 +268,7 @@ pub fn xtrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
         .stream
         .trim(strategy, args.trim.approx, args.trim.limit, &limits);
     if removed > 0 {
-        ctx.server.store.touch(ctx.client.db, &argv[1]);
+        ctx.server.store.touch(ctx.client.db, argv[1]);
     }
     ctx.out.integer(removed as i64);
     Ok(Flow::Continue)

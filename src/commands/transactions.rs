@@ -3,15 +3,13 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
-
 use super::{CommandError, Ctx, Flow};
 use crate::server::WatchSet;
 
 type Res = Result<Flow, CommandError>;
 
 /// MULTI
-pub fn multi(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Res {
+pub fn multi(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> Res {
     if ctx.client.multi.is_some() {
         return Err(CommandError::err("MULTI calls can not be nested"));
     }
@@ -21,12 +19,12 @@ pub fn multi(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Res {
 }
 
 /// EXEC
-pub fn exec(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Res {
+pub fn exec(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> Res {
     crate::server::exec(ctx)
 }
 
 /// DISCARD
-pub fn discard(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Res {
+pub fn discard(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> Res {
     if ctx.client.end_multi().is_none() {
         return Err(CommandError::err("DISCARD without MULTI"));
     }
@@ -36,7 +34,7 @@ pub fn discard(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Res {
 }
 
 /// WATCH key [key ...]
-pub fn watch(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn watch(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     if ctx.client.multi.is_some() {
         return Err(CommandError::err("WATCH inside MULTI is not allowed"));
     }
@@ -54,7 +52,7 @@ pub fn watch(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 }
 
 /// UNWATCH
-pub fn unwatch(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> Res {
+pub fn unwatch(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> Res {
     ctx.client.watch = None;
     ctx.out.ok();
     Ok(Flow::Continue)

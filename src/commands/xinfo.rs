@@ -6,8 +6,6 @@
 //! radix tree Redis keys its listpacks by, is computed from the ring's node keys
 //! (see [`rax_nodes`]), since the ring emulates Redis's nodes exactly.
 
-use bytes::Bytes;
-
 use super::connection::reply_help;
 use super::groups::subcommand_syntax_error;
 use super::streams::{lookup, write_range};
@@ -32,7 +30,7 @@ const XINFO_HELP: &[&str] = &[
 const FULL_DEFAULT_COUNT: i64 = 10;
 
 /// XINFO STREAM key [FULL [COUNT count]] | GROUPS key | CONSUMERS key group | HELP
-pub fn xinfo(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn xinfo(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     // The dispatcher checked the subcommand against the table and its arity.
     let sub = argv[1].to_ascii_lowercase();
     match sub.as_slice() {
@@ -42,7 +40,7 @@ pub fn xinfo(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
         b"consumers" => return xinfo_consumers(ctx, argv),
         _ => {
             return Err(CommandError::UnknownSubcommand {
-                sub: lossy(&argv[1], 128),
+                sub: lossy(argv[1], 128),
                 command: "XINFO".into(),
             })
         }
@@ -61,7 +59,7 @@ enum StreamInfo {
 
 /// Parses the options after `XINFO STREAM key`, as Redis's
 /// `xinfoReplyWithStreamInfo` does (after the key was found).
-fn parse_stream_options(argv: &[Bytes]) -> Result<StreamInfo, CommandError> {
+fn parse_stream_options(argv: &[&[u8]]) -> Result<StreamInfo, CommandError> {
     let opts = &argv[3..];
     let count = match opts {
         [] => return Ok(StreamInfo::Summary),
@@ -81,9 +79,9 @@ fn parse_stream_options(argv: &[Bytes]) -> Result<StreamInfo, CommandError> {
 }
 
 /// XINFO STREAM key [FULL [COUNT count]]
-fn xinfo_stream(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+fn xinfo_stream(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     // Redis looks the key up before it reads the options.
-    let cell = lookup(ctx, &argv[2]).ok_or(CommandError::NoSuchKey)?;
+    let cell = lookup(ctx, argv[2]).ok_or(CommandError::NoSuchKey)?;
     let what = parse_stream_options(argv)?;
     // Taken before the stream's lock, never while holding it.
     let state = cell.lock();
@@ -202,8 +200,8 @@ fn rax_nodes(keys: &[StreamId]) -> usize {
 ///
 /// Options are parsed before the key is looked up, and each is checked as it is
 /// read, as Redis 7.0 does.
-pub fn xsetid(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
-    let id = StreamId::parse_strict(&argv[2], 0)?;
+pub fn xsetid(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
+    let id = StreamId::parse_strict(argv[2], 0)?;
     let mut entries_added = None;
     let mut max_deleted = None;
     let mut i = 3;
@@ -211,13 +209,13 @@ pub fn xsetid(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
         let has_value = i + 1 < argv.len();
         let opt = &argv[i];
         if opt.eq_ignore_ascii_case(b"entriesadded") && has_value {
-            let n = parse_i64(&argv[i + 1]).ok_or(CommandError::NotInteger)?;
+            let n = parse_i64(argv[i + 1]).ok_or(CommandError::NotInteger)?;
             if n < 0 {
                 return Err(CommandError::err("entries_added must be positive"));
             }
             entries_added = Some(n as u64);
         } else if opt.eq_ignore_ascii_case(b"maxdeletedid") && has_value {
-            let m = StreamId::parse_strict(&argv[i + 1], 0)?;
+            let m = StreamId::parse_strict(argv[i + 1], 0)?;
             if id < m {
                 return Err(StreamError::SetIdMaxDeleted.into());
             }
@@ -227,7 +225,7 @@ pub fn xsetid(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
         }
         i += 2;
     }
-    let cell = lookup(ctx, &argv[1]).ok_or(CommandError::NoSuchKey)?;
+    let cell = lookup(ctx, argv[1]).ok_or(CommandError::NoSuchKey)?;
     // Redis 7.0.15 does not count XSETID as a modification for WATCH.
     cell.lock().stream.set_id(id, entries_added, max_deleted)?;
     ctx.out.ok();
@@ -323,10 +321,8 @@ mod tests {
         }
     }
 
-    fn argv(s: &str) -> Vec<Bytes> {
-        s.split(' ')
-            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-            .collect()
+    fn argv(s: &str) -> Vec<&[u8]> {
+        s.split(' ').map(str::as_bytes).collect()
     }
 
     #[test]

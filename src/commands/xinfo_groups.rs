@@ -1,8 +1,6 @@
 //! The consumer-group parts of XINFO: GROUPS, CONSUMERS, and the `groups` section
 //! of `XINFO STREAM key FULL`, with Redis 7.0.15's fields in its order.
 
-use bytes::Bytes;
-
 use super::groups::no_group_for_key;
 use super::streams::lookup;
 use super::{CommandError, Ctx, Flow};
@@ -34,8 +32,8 @@ fn write_position(out: &mut Reply, stream: &Stream, g: &Group) {
 }
 
 /// XINFO GROUPS key
-pub fn xinfo_groups(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
-    let cell = lookup(ctx, &argv[2]).ok_or(CommandError::NoSuchKey)?;
+pub fn xinfo_groups(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
+    let cell = lookup(ctx, argv[2]).ok_or(CommandError::NoSuchKey)?;
     let state = cell.lock();
     ctx.out.array(state.groups.len());
     for (name, g) in state.groups.iter() {
@@ -52,7 +50,7 @@ pub fn xinfo_groups(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
 }
 
 /// XINFO CONSUMERS key group
-pub fn xinfo_consumers(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn xinfo_consumers(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let (key, group) = (&argv[2], &argv[3]);
     let cell = lookup(ctx, key).ok_or(CommandError::NoSuchKey)?;
     let state = cell.lock();

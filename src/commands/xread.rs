@@ -7,7 +7,7 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use smallvec::SmallVec;
 use tokio::sync::Notify;
 
@@ -66,7 +66,7 @@ pub(crate) const BLOCKED_DEFAULT_COUNT: usize = 1000;
 /// XREAD's and XREADGROUP's options, parsed as Redis's `xreadCommand` does, with
 /// the same errors in the same order.
 #[derive(Debug)]
-pub(crate) struct ReadArgs {
+pub(crate) struct ReadArgs<'a> {
     /// COUNT (`None`: absent or 0, no limit).
     pub count: Option<usize>,
     /// BLOCK: `Some(None)` waits forever.
@@ -74,16 +74,16 @@ pub(crate) struct ReadArgs {
     /// NOACK (XREADGROUP only).
     pub noack: bool,
     /// GROUP group consumer (XREADGROUP only).
-    pub group: Option<(Bytes, Bytes)>,
+    pub group: Option<(&'a [u8], &'a [u8])>,
     /// Index in argv of the first key after STREAMS.
     pub streams_at: usize,
     /// Number of keys (as many IDs follow them).
     pub streams: usize,
 }
 
-impl ReadArgs {
+impl<'a> ReadArgs<'a> {
     /// Parses `argv` of XREAD (`group == false`) or XREADGROUP.
-    pub(crate) fn parse(argv: &[Bytes], xreadgroup: bool) -> Result<ReadArgs, CommandError> {
+    pub(crate) fn parse(argv: &'a [&'a [u8]], xreadgroup: bool) -> Result<Self, CommandError> {
         let mut args = ReadArgs {
             count: None,
             block: None,
@@ -97,10 +97,10 @@ impl ReadArgs {
             let more = argv.len() - i - 1;
             let opt = &argv[i];
             if opt.eq_ignore_ascii_case(b"block") && more > 0 {
-                args.block = Some(parse_block_timeout(&argv[i + 1])?);
+                args.block = Some(parse_block_timeout(argv[i + 1])?);
                 i += 2;
             } else if opt.eq_ignore_ascii_case(b"count") && more > 0 {
-                let n = parse_i64(&argv[i + 1]).ok_or(CommandError::NotInteger)?;
+                let n = parse_i64(argv[i + 1]).ok_or(CommandError::NotInteger)?;
                 // COUNT 0 (or negative) means no limit, as in Redis.
                 args.count = usize::try_from(n).ok().filter(|&c| c > 0);
                 i += 2;
@@ -120,7 +120,7 @@ impl ReadArgs {
                         "The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
                     ));
                 }
-                args.group = Some((argv[i + 1].clone(), argv[i + 2].clone()));
+                args.group = Some((argv[i + 1], argv[i + 2]));
                 i += 3;
             } else if opt.eq_ignore_ascii_case(b"noack") {
                 if !xreadgroup {
@@ -145,7 +145,7 @@ impl ReadArgs {
 }
 
 /// XREAD
-pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn xread(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let ReadArgs {
         count,
         block,
@@ -157,7 +157,7 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
     let (keys, ids) = rest.split_at(n);
     let mut after: SmallVec<[StreamId; 4]> = SmallVec::with_capacity(n);
     for (key, id) in keys.iter().zip(ids) {
-        after.push(match id.as_ref() {
+        after.push(match *id {
             // Only `$` and `+` need the stream; an explicit ID is parsed alone.
             b"$" | b"+" => {
                 let cell = lookup(ctx, key);

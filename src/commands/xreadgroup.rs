@@ -33,24 +33,24 @@ enum ReadFrom {
 }
 
 /// XREADGROUP
-pub fn xreadgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
+pub fn xreadgroup(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     let args = ReadArgs::parse(argv, true)?;
-    let Some((group, consumer)) = args.group.clone() else {
+    let Some((group, consumer)) = args.group else {
         return Err(CommandError::err("Missing GROUP option for XREADGROUP"));
     };
     let keys = &argv[args.streams_at..args.streams_at + args.streams];
     let ids = &argv[args.streams_at + args.streams..];
     let mut from = Vec::with_capacity(keys.len());
     for (key, id) in keys.iter().zip(ids) {
-        let exists = lookup(ctx, key).is_some_and(|c| c.lock().groups.get(&group).is_some());
+        let exists = lookup(ctx, key).is_some_and(|c| c.lock().groups.get(group).is_some());
         if !exists {
             return Err(no_key_or_group(
                 key,
-                &group,
+                group,
                 " in XREADGROUP with GROUP option",
             ));
         }
-        from.push(match id.as_ref() {
+        from.push(match *id {
             b"$" => {
                 return Err(CommandError::err(
                     "The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.",
@@ -66,8 +66,8 @@ pub fn xreadgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Res {
         });
     }
     let mut op = ReadGroup {
-        group: Bytes::copy_from_slice(&group),
-        consumer: Bytes::copy_from_slice(&consumer),
+        group: Bytes::copy_from_slice(group),
+        consumer: Bytes::copy_from_slice(consumer),
         count: args.count,
         noack: args.noack,
         cells: Vec::new(),
@@ -133,7 +133,7 @@ impl ReadGroup {
     fn serve_key(
         &mut self,
         ctx: &mut Ctx<'_>,
-        key: &Bytes,
+        key: &[u8],
         from: ReadFrom,
         body: &mut BytesMut,
         bell: Option<&Arc<Notify>>,
@@ -154,8 +154,11 @@ impl ReadGroup {
         if from == ReadFrom::New && !has_new {
             if let Some(bell) = bell {
                 let generation = state.register(bell);
-                self.cells
-                    .push((key.clone(), Arc::downgrade(&cell), generation));
+                self.cells.push((
+                    Bytes::copy_from_slice(key),
+                    Arc::downgrade(&cell),
+                    generation,
+                ));
             }
             return Ok(false);
         }

@@ -12,15 +12,13 @@
 //! a limit exceeded, an error) makes it decline, and the incremental parser takes
 //! the request from its first byte as if the fast path had not looked.
 
-use smallvec::SmallVec;
-
 use super::parser::{ParseLimits, UNAUTH_MAX_BULK, UNAUTH_MAX_MULTIBULK};
 
 /// Requests with more arguments than this take the incremental path.
 const MAX_FAST_ARGS: u64 = 64;
 
-/// Where each argument of a whole request lies: `(start, end)` offsets.
-pub(super) type Spans = SmallVec<[(usize, usize); 16]>;
+/// Where one argument of a whole request lies: `(start, end)` offsets.
+pub type Span = (usize, usize);
 
 /// The header line whose type byte is at `from`: its integer and the index just
 /// past it (after `\r` and the unchecked byte that follows). Only the plain form
@@ -52,9 +50,15 @@ fn header(buf: &[u8], from: usize) -> Option<(u64, usize)> {
 }
 
 /// Parses the multibulk request at the front of `buf` if it is whole and valid:
-/// the bytes it spans and its arguments' spans. `None`: let the incremental
-/// parser handle it.
-pub(super) fn whole_request(buf: &[u8], limits: &ParseLimits) -> Option<(usize, Spans)> {
+/// the bytes it spans, its arguments' spans written to `spans` (cleared first; the
+/// parser's scratch, so no request allocates). `None`: let the incremental
+/// parser handle it (`spans` then holds nothing of use).
+pub(super) fn whole_request(
+    buf: &[u8],
+    limits: &ParseLimits,
+    spans: &mut Vec<Span>,
+) -> Option<usize> {
+    spans.clear();
     if buf.first() != Some(&b'*') {
         return None;
     }
@@ -65,7 +69,6 @@ pub(super) fn whole_request(buf: &[u8], limits: &ParseLimits) -> Option<(usize, 
     if count > UNAUTH_MAX_MULTIBULK && !limits.authenticated {
         return None;
     }
-    let mut spans = Spans::new();
     for _ in 0..count {
         if buf.get(pos) != Some(&b'$') {
             return None;
@@ -81,7 +84,7 @@ pub(super) fn whole_request(buf: &[u8], limits: &ParseLimits) -> Option<(usize, 
         spans.push((start, end));
         pos = end + 2;
     }
-    Some((pos, spans))
+    Some(pos)
 }
 
 #[cfg(test)]
@@ -96,7 +99,8 @@ mod tests {
     #[test]
     fn finds_every_argument() {
         let buf = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$4\r\na\r\nb\r\n*1\r\n";
-        let (used, spans) = whole_request(buf, &AUTHED).expect("whole");
+        let mut spans = Vec::new();
+        let used = whole_request(buf, &AUTHED, &mut spans).expect("whole");
         assert_eq!(used, buf.len() - 4);
         let args: Vec<&[u8]> = spans.iter().map(|&(a, b)| &buf[a..b]).collect();
         assert_eq!(args, vec![&b"SET"[..], b"k", b"a\r\nb"]);
@@ -122,7 +126,8 @@ mod tests {
             (b"*01\r\n$4\r\nPING\r\n", &AUTHED),           // leading zero
             (b"*1\r\n$4 \r\nPING\r\n", &AUTHED),           // space in a length
         ] {
-            assert!(whole_request(input, limits).is_none(), "{input:?}");
+            let declined = whole_request(input, limits, &mut Vec::new()).is_none();
+            assert!(declined, "{input:?}");
         }
     }
 
@@ -130,7 +135,8 @@ mod tests {
     fn keeps_redis_quirks() {
         // The byte after `\r` and the two bytes after a payload are not checked.
         let buf = b"*1\rX$4\rXPINGxy";
-        let (used, spans) = whole_request(buf, &AUTHED).expect("whole");
+        let mut spans = Vec::new();
+        let used = whole_request(buf, &AUTHED, &mut spans).expect("whole");
         assert_eq!((used, spans.as_slice()), (buf.len(), &[(8, 12)][..]));
     }
 }

@@ -5,6 +5,9 @@ mod fast;
 mod inline;
 mod parser;
 mod reply;
+mod request;
 
+pub use fast::Span;
 pub use parser::{ParseLimits, ProtocolError, RequestParser};
 pub use reply::{format_double, Protocol, Reply};
+pub use request::{Argv, Request};

@@ -12,16 +12,19 @@
 //!   `0` but not `-0`, at most 20 characters, within `i64`.
 //! - `*0` and negative counts, and inline lines that hold no argument, are skipped.
 //!
-//! Completed bulk arguments are split off the input buffer without copying. When a
-//! request is incomplete the parser remembers how far it got (arguments collected,
+//! Completed bulk arguments are split off the input buffer without copying: a
+//! request found whole in the buffer is split off once, as one [`Request::Whole`]
+//! that knows where its arguments lie, so no argument costs a reference count of
+//! its own. When a request is incomplete the parser remembers how far it got (arguments collected,
 //! arguments remaining, the current bulk's length, how much of the current line has
 //! been searched), so feeding a request in small pieces costs linear time.
 
 use crate::num::string2ll;
 use bytes::{Buf, Bytes, BytesMut};
 
-use super::fast::whole_request;
+use super::fast::{whole_request, Span};
 use super::inline::split_args;
+use super::request::Request;
 
 /// `PROTO_INLINE_MAX_SIZE`: the longest a line may grow without its terminator.
 const INLINE_MAX_SIZE: usize = 64 * 1024;
@@ -110,9 +113,17 @@ pub struct RequestParser {
     scanned: usize,
     /// Total length of `args`.
     pending: usize,
-    /// An emptied argument vector handed back by [`RequestParser::recycle`], so a
-    /// request does not allocate one.
-    spare: Vec<Bytes>,
+    /// The fast path's scratch: the spans of the last whole request, lent to the
+    /// [`Request`] returned, reused by the next.
+    spans: Vec<Span>,
+}
+
+/// What [`RequestParser::parse`] found, before the spans are lent out.
+enum Parsed {
+    /// A whole request split off the buffer; its spans are in `spans`.
+    Whole(Bytes),
+    /// Arguments collected one by one.
+    Owned(Vec<Bytes>),
 }
 
 impl RequestParser {
@@ -131,20 +142,18 @@ impl RequestParser {
         &mut self,
         buf: &mut BytesMut,
         limits: &ParseLimits,
-    ) -> Result<Option<Vec<Bytes>>, ProtocolError> {
-        let result = self.parse(buf, limits);
-        if result.is_err() {
-            *self = Self::default();
-        }
-        result
-    }
-
-    /// Hands back a request's argument vector once it has run, for the next
-    /// request to reuse (its arguments are dropped now).
-    pub fn recycle(&mut self, mut argv: Vec<Bytes>) {
-        argv.clear();
-        if argv.capacity() <= 64 {
-            self.spare = argv;
+    ) -> Result<Option<Request<'_>>, ProtocolError> {
+        match self.parse(buf, limits) {
+            Ok(Some(Parsed::Whole(bytes))) => Ok(Some(Request::Whole {
+                bytes,
+                spans: &self.spans,
+            })),
+            Ok(Some(Parsed::Owned(args))) => Ok(Some(Request::Owned(args))),
+            Ok(None) => Ok(None),
+            Err(e) => {
+                *self = Self::default();
+                Err(e)
+            }
         }
     }
 
@@ -154,15 +163,11 @@ impl RequestParser {
         self.pending
     }
 
-    fn parse(&mut self, buf: &mut BytesMut, limits: &ParseLimits) -> Step<Vec<Bytes>> {
+    fn parse(&mut self, buf: &mut BytesMut, limits: &ParseLimits) -> Step<Parsed> {
         loop {
             if self.remaining == 0 && self.scanned == 0 {
-                if let Some((used, spans)) = whole_request(buf, limits) {
-                    let request = buf.split_to(used).freeze();
-                    let mut args = std::mem::take(&mut self.spare);
-                    args.reserve(spans.len());
-                    args.extend(spans.iter().map(|&(a, b)| request.slice(a..b)));
-                    return Ok(Some(args));
+                if let Some(used) = whole_request(buf, limits, &mut self.spans) {
+                    return Ok(Some(Parsed::Whole(buf.split_to(used).freeze())));
                 }
             }
             if self.remaining == 0 {
@@ -179,7 +184,7 @@ impl RequestParser {
                     Some(_) => match self.inline(buf)? {
                         None => return Ok(None),
                         Some(args) if args.is_empty() => continue,
-                        Some(args) => return Ok(Some(args)),
+                        Some(args) => return Ok(Some(Parsed::Owned(args))),
                     },
                 }
             }
@@ -202,7 +207,7 @@ impl RequestParser {
                 self.bulk_len = None;
             }
             self.pending = 0;
-            return Ok(Some(std::mem::take(&mut self.args)));
+            return Ok(Some(Parsed::Owned(std::mem::take(&mut self.args))));
         }
     }
 
@@ -323,6 +328,14 @@ mod tests {
         }
     }
 
+    /// A request's arguments as owned values, to compare.
+    fn owned(req: &Request) -> Vec<Bytes> {
+        req.argv()
+            .iter()
+            .map(|a| Bytes::copy_from_slice(a))
+            .collect()
+    }
+
     /// Parses everything in `input` at once: the requests, then the error if any.
     fn parse_all(input: &[u8], limits: &ParseLimits) -> Outcome {
         feed(input, &[input.len().max(1)], limits)
@@ -362,8 +375,8 @@ mod tests {
     #[test]
     fn empty_requests_are_consumed() {
         let mut buf = BytesMut::from(&b"*0\r\n*-5\r\n  \t \r\n\n*-9223372036854775808\r\n"[..]);
-        let got = RequestParser::new().next_request(&mut buf, &limits(false));
-        assert_eq!(got, Ok(None));
+        let mut parser = RequestParser::new();
+        assert_eq!(parser.next_request(&mut buf, &limits(false)), Ok(None));
         assert!(buf.is_empty());
     }
 
@@ -518,10 +531,29 @@ mod tests {
         assert_eq!((parser.pending_bytes(), &buf[..]), (5, &b"wor"[..]));
         buf.extend_from_slice(b"ld\r\n");
         let req = parser.next_request(&mut buf, &AUTHED);
-        assert_eq!(req, Ok(Some(cmd(&["hello", "world"]))));
-        let first = req.ok().flatten().and_then(|r| r.first().cloned());
-        assert_eq!(first.map(|a| a.as_ptr() as usize), Some(start + 8));
+        assert_eq!(req, Ok(Some(Request::Owned(cmd(&["hello", "world"])))));
+        let req = req.ok().flatten().unwrap_or(Request::Owned(vec![]));
+        let first = req.argv().first().map(|a| a.as_ptr() as usize);
+        assert_eq!(first, Some(start + 8));
+        drop(req);
         assert_eq!(parser.pending_bytes(), 0);
+    }
+
+    #[test]
+    fn whole_requests_are_split_off_once() {
+        let (mut parser, mut buf) = (RequestParser::new(), BytesMut::with_capacity(64));
+        buf.extend_from_slice(b"*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n*1\r\n$4\r\nPING\r\n");
+        let start = buf.as_ptr() as usize;
+        let req = parser.next_request(&mut buf, &AUTHED).ok().flatten();
+        let Some(Request::Whole { bytes, spans }) = &req else {
+            panic!("not split whole: {req:?}");
+        };
+        assert_eq!((bytes.as_ptr() as usize, bytes.len()), (start, 22));
+        assert_eq!(spans, &[(8, 12), (18, 20)]);
+        let argv = req.as_ref().map(Request::argv).unwrap_or_default();
+        assert_eq!(&argv[..], &[&b"ECHO"[..], &b"hi"[..]]);
+        assert_eq!(argv.first().map(|a| a.as_ptr() as usize), Some(start + 8));
+        assert_eq!(&buf[..], &b"*1\r\n$4\r\nPING\r\n"[..]);
     }
 
     #[test]
@@ -533,7 +565,8 @@ mod tests {
         for chunk in input.chunks(4096) {
             assert!(got.is_none());
             buf.extend_from_slice(chunk);
-            got = parser.next_request(&mut buf, &AUTHED).unwrap_or_default();
+            let req = parser.next_request(&mut buf, &AUTHED).unwrap_or_default();
+            got = req.as_ref().map(owned);
         }
         let got = got.unwrap_or_default();
         assert_eq!(got.len(), args.len());
@@ -564,7 +597,10 @@ mod tests {
             buf.extend_from_slice(chunk);
             loop {
                 match parser.next_request(&mut buf, limits) {
-                    Ok(Some(req)) => got.push(req),
+                    Ok(Some(req)) => {
+                        assert_eq!(req.len(), req.argv().len());
+                        got.push(owned(&req));
+                    }
                     Ok(None) => break,
                     Err(e) => return (got, Some(e)),
                 }

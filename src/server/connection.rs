@@ -23,7 +23,7 @@ use super::transaction::{MultiState, WatchSet};
 use super::{ClientHandle, SharedState};
 use crate::commands::{Blocked, CommandError, Ctx, Flow};
 use crate::config::OutputLimits;
-use crate::protocol::{ParseLimits, Protocol, Reply, RequestParser};
+use crate::protocol::{Argv, ParseLimits, Protocol, Reply, RequestParser};
 
 /// CLIENT REPLY mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -166,8 +166,8 @@ where
                 max_bulk_len,
                 authenticated: client.authenticated,
             };
-            let argv = match parser.next_request(&mut inbuf, &limits) {
-                Ok(Some(argv)) => argv,
+            let request = match parser.next_request(&mut inbuf, &limits) {
+                Ok(Some(request)) => request,
                 Ok(None) => break,
                 Err(e) => {
                     tracing::info!(%peer, error = %e, "protocol error, closing connection");
@@ -181,10 +181,14 @@ where
                 // Messages published before this request go out before its reply.
                 client.take_pushes(&mut out);
             }
+            // The commands borrow the arguments; the request's bytes are released
+            // when it has run.
+            let mut argv = Argv::new();
+            request.fill(&mut argv);
             let flow = execute(&state, &mut client, &mut out, &argv);
+            drop(argv);
+            drop(request);
             ran += 1;
-            // The argument vector goes back to the parser for the next request.
-            parser.recycle(argv);
             if client.over_output_limit(&state, &out_limits, &out) {
                 break 'conn;
             }

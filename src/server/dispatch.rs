@@ -6,8 +6,6 @@
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use bytes::Bytes;
-
 use super::{Client, ReplyMode, ServerState};
 use crate::commands::{self, flags, CommandError, CommandSpec, Ctx, Flow, Handler};
 use crate::protocol::{Protocol, Reply};
@@ -18,7 +16,7 @@ pub(crate) fn execute(
     state: &ServerState,
     client: &mut Client,
     out: &mut Reply,
-    argv: &[Bytes],
+    argv: &[&[u8]],
 ) -> Flow {
     let mark = out.len();
     let skip_this = std::mem::take(&mut client.skip_next);
@@ -79,7 +77,7 @@ fn reject(state: &ServerState, client: &mut Client, out: &mut Reply, name: &str,
     reply_error(state, out, e);
 }
 
-fn run(state: &ServerState, client: &mut Client, out: &mut Reply, argv: &[Bytes]) -> Flow {
+fn run(state: &ServerState, client: &mut Client, out: &mut Reply, argv: &[&[u8]]) -> Flow {
     let (spec, handler) = match commands::resolve(argv) {
         Ok(found) => found,
         Err(e) => {
@@ -159,7 +157,7 @@ pub(crate) fn call(
     out: &mut Reply,
     spec: &'static CommandSpec,
     handler: Handler,
-    argv: &[Bytes],
+    argv: &[&[u8]],
 ) -> Flow {
     let stats = &state.stats;
     // The command's number: its counters and its histogram, without a name lookup.

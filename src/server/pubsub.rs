@@ -220,12 +220,15 @@ impl Subscriptions {
             .store(self.patterns.len(), Ordering::Relaxed);
     }
 
-    /// SUBSCRIBE one channel (again is a no-op).
-    pub fn subscribe(&mut self, channel: &Bytes) {
-        if self.channels.insert(channel.clone()) {
+    /// SUBSCRIBE one channel (again is a no-op). The name is copied when new: the
+    /// subscription outlives the request.
+    pub fn subscribe(&mut self, channel: &[u8]) {
+        if !self.channels.contains(channel) {
+            let channel = Bytes::copy_from_slice(channel);
+            self.channels.insert(channel.clone());
             self.state
                 .pubsub
-                .add(false, channel, &self.handle, &self.state.stats);
+                .add(false, &channel, &self.handle, &self.state.stats);
             self.publish_counts();
         }
     }
@@ -242,13 +245,14 @@ impl Subscriptions {
         had
     }
 
-    /// PSUBSCRIBE one pattern (again is a no-op).
-    pub fn psubscribe(&mut self, pattern: &Bytes) {
-        if !self.patterns.contains(pattern) {
+    /// PSUBSCRIBE one pattern (again is a no-op). The pattern is copied when new.
+    pub fn psubscribe(&mut self, pattern: &[u8]) {
+        if !self.patterns.iter().any(|p| p.as_ref() == pattern) {
+            let pattern = Bytes::copy_from_slice(pattern);
             self.patterns.push(pattern.clone());
             self.state
                 .pubsub
-                .add(true, pattern, &self.handle, &self.state.stats);
+                .add(true, &pattern, &self.handle, &self.state.stats);
             self.publish_counts();
         }
     }

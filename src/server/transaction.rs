@@ -16,7 +16,7 @@ use bytes::Bytes;
 use super::dispatch::call;
 use super::{Client, ServerState};
 use crate::commands::{flags, CommandError, CommandSpec, Ctx, Flow, Handler};
-use crate::protocol::Reply;
+use crate::protocol::{Argv, Reply};
 use crate::store::{defer_wakeups, Store, WatchFlag};
 
 /// A command waiting for EXEC.
@@ -24,7 +24,8 @@ use crate::store::{defer_wakeups, Store, WatchFlag};
 struct Queued {
     spec: &'static CommandSpec,
     handler: Handler,
-    argv: Vec<Bytes>,
+    /// The arguments, copied: the request they came in is released once queued.
+    argv: Vec<Box<[u8]>>,
 }
 
 /// A client between MULTI and EXEC/DISCARD.
@@ -41,13 +42,13 @@ pub struct MultiState {
 
 impl MultiState {
     /// Queues a command that passed the checks.
-    pub fn queue(&mut self, spec: &'static CommandSpec, handler: Handler, argv: &[Bytes]) {
+    pub fn queue(&mut self, spec: &'static CommandSpec, handler: Handler, argv: &[&[u8]]) {
         self.bytes += argv.iter().map(|a| a.len() + 16).sum::<usize>();
         self.denyoom |= spec.flags & flags::DENYOOM != 0;
         self.queue.push(Queued {
             spec,
             handler,
-            argv: argv.to_vec(),
+            argv: argv.iter().map(|&a| Box::from(a)).collect(),
         });
     }
 
@@ -96,10 +97,11 @@ impl WatchSet {
         }
     }
 
-    /// WATCH `key` in database `db`.
-    pub fn watch(&mut self, db: usize, key: &Bytes) {
-        if self.store.db(db).watch(key, &self.flag) {
-            self.keys.push((db, key.clone()));
+    /// WATCH `key` in database `db`. The key is copied: the set outlives the request.
+    pub fn watch(&mut self, db: usize, key: &[u8]) {
+        let key = Bytes::copy_from_slice(key);
+        if self.store.db(db).watch(&key, &self.flag) {
+            self.keys.push((db, key));
         }
     }
 
@@ -132,7 +134,7 @@ impl Client {
     }
 
     /// Queues a command after MULTI and keeps CLIENT LIST in step.
-    pub fn queue_command(&mut self, spec: &'static CommandSpec, handler: Handler, argv: &[Bytes]) {
+    pub fn queue_command(&mut self, spec: &'static CommandSpec, handler: Handler, argv: &[&[u8]]) {
         if let Some(multi) = &mut self.multi {
             multi.queue(spec, handler, argv);
             self.handle
@@ -186,7 +188,8 @@ fn run_queue(
     out.array(queue.len());
     let mut close = false;
     for q in queue {
-        match call(state, client, out, q.spec, q.handler, &q.argv) {
+        let argv: Argv<'_> = q.argv.iter().map(|a| &a[..]).collect();
+        match call(state, client, out, q.spec, q.handler, &argv) {
             Flow::Continue => {}
             Flow::Close => close = true,
             Flow::Block(mut blocked) => {

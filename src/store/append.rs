@@ -6,8 +6,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-
 use super::stream::{IdSpec, NodeLimits, Stream, StreamError, StreamId, TrimStrategy};
 use super::tracks::KeyClass;
 use super::{release, Clock, EndReason, Lookup, Store, StreamCell, TrackCounters, Value};
@@ -28,8 +26,9 @@ pub struct TrimSpec {
 pub struct AppendRequest<'a> {
     /// `*`, `ms-*` or an explicit ID.
     pub id: IdSpec,
-    /// `f1 v1 f2 v2 ...`: an even number, at least two.
-    pub fields: &'a [Bytes],
+    /// `f1 v1 f2 v2 ...`: an even number, at least two. Borrowed: the stream
+    /// copies them into its own storage.
+    pub fields: &'a [&'a [u8]],
     /// XADD's MAXLEN/MINID, applied after the append.
     pub trim: Option<TrimSpec>,
     /// Create the stream when it does not exist (false: XADD NOMKSTREAM).
@@ -38,7 +37,7 @@ pub struct AppendRequest<'a> {
 
 impl<'a> AppendRequest<'a> {
     /// An append with an ID from the clock, creating the stream if needed.
-    pub fn new(fields: &'a [Bytes]) -> Self {
+    pub fn new(fields: &'a [&'a [u8]]) -> Self {
         AppendRequest {
             id: IdSpec::Auto,
             fields,
@@ -73,7 +72,7 @@ impl Store {
     pub fn append(
         &self,
         db: usize,
-        key: &Bytes,
+        key: &[u8],
         req: AppendRequest<'_>,
         now_ms: u64,
     ) -> Result<Option<Appended>, StreamError> {
@@ -160,7 +159,7 @@ impl Store {
     /// The stream at `key`, or a new empty one in its track's capacity (XGROUP
     /// CREATE ... MKSTREAM). Creating a session's track counts as activity of the
     /// session, so an idle one is still ended in time.
-    pub fn stream_or_create(&self, db: usize, key: &Bytes, now_ms: u64) -> Arc<StreamCell> {
+    pub fn stream_or_create(&self, db: usize, key: &[u8], now_ms: u64) -> Arc<StreamCell> {
         if let Some(cell) = self.stream(db, key, now_ms) {
             return cell;
         }
@@ -211,7 +210,7 @@ impl Store {
     fn create_stream(
         &self,
         db: usize,
-        key: &Bytes,
+        key: &[u8],
         capacity: usize,
         now_ms: u64,
     ) -> Arc<StreamCell> {

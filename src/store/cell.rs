@@ -269,10 +269,7 @@ mod tests {
         let track = Arc::new(TrackCounters::new("t"));
         let cell = StreamCell::tracked(Stream::new(2), 0, Arc::clone(&track), 5);
         let limits = crate::store::stream::NodeLimits::default();
-        let fields = [
-            bytes::Bytes::from_static(b"f"),
-            bytes::Bytes::from_static(b"v"),
-        ];
+        let fields: [&[u8]; 2] = [b"f", b"v"];
         for ms in 1..=3 {
             let added =
                 cell.lock()

@@ -83,10 +83,9 @@ impl ReplyCache {
 mod tests {
     use super::*;
     use crate::store::stream::{IdSpec, NodeLimits};
-    use bytes::Bytes;
 
     fn add(stream: &mut Stream, ms: u64) -> StreamId {
-        let fields = [Bytes::from_static(b"f"), Bytes::from_static(b"v")];
+        let fields: [&[u8]; 2] = [b"f", b"v"];
         stream
             .add(IdSpec::Auto, &fields, ms, &NodeLimits::default())
             .expect("appended")

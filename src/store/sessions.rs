@@ -332,14 +332,9 @@ mod tests {
     }
 
     fn add(store: &Store, key: &str, now: u64) -> StreamId {
-        let fields = [Bytes::from_static(b"f"), Bytes::from_static(b"v")];
+        let fields: [&[u8]; 2] = [b"f", b"v"];
         store
-            .append(
-                0,
-                &Bytes::copy_from_slice(key.as_bytes()),
-                AppendRequest::new(&fields),
-                now,
-            )
+            .append(0, key.as_bytes(), AppendRequest::new(&fields), now)
             .ok()
             .flatten()
             .map(|a| a.id)

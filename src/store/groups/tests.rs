@@ -18,7 +18,8 @@ fn stream(cap: usize, n: u64) -> Stream {
 }
 
 fn append(s: &mut Stream, ms: u64) {
-    let fields = [Bytes::from_static(b"f"), Bytes::from(ms.to_string())];
+    let value = ms.to_string();
+    let fields = [&b"f"[..], value.as_bytes()];
     s.add(
         IdSpec::Explicit(id(ms)),
         &fields,

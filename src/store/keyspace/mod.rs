@@ -274,7 +274,7 @@ impl<V: Clone> Db<V> {
     /// old value is returned too, so its waiters can be told). `true` when created.
     pub fn get_or_insert_with(
         &self,
-        key: &Bytes,
+        key: &[u8],
         now_ms: u64,
         make: impl FnOnce() -> V,
     ) -> (V, bool, Option<V>) {

@@ -1,14 +1,12 @@
 //! RENAME and RENAMENX on the keyspace: both shards locked in index order, so the
 //! move is atomic.
 
-use bytes::Bytes;
-
 use super::{ring, Db, Key, RenameOutcome, Shard};
 
 impl<V: Clone> Db<V> {
     /// Renames `from` to `to`, keeping the value and its expiry, atomically (both
     /// shards are locked in index order). `nx`: refuse when `to` exists.
-    pub fn rename(&self, from: &[u8], to: &Bytes, nx: bool, now_ms: u64) -> RenameOutcome<V> {
+    pub fn rename(&self, from: &[u8], to: &[u8], nx: bool, now_ms: u64) -> RenameOutcome<V> {
         let (hf, ht) = (self.hash(from), self.hash(to));
         let (sf, st) = (Self::shard_of(hf), Self::shard_of(ht));
         let mut first = self.shards[sf.min(st)].write();
@@ -26,7 +24,7 @@ fn rename_in<V: Clone>(
     src: &mut Shard<V>,
     mut dst: Option<&mut Shard<V>>,
     (hf, from): (u64, &[u8]),
-    (ht, to): (u64, &Bytes),
+    (ht, to): (u64, &[u8]),
     nx: bool,
     now_ms: u64,
 ) -> RenameOutcome<V> {
@@ -34,7 +32,7 @@ fn rename_in<V: Clone>(
         Some(slot) if !slot.expired(now_ms) => {}
         _ => return RenameOutcome::NoSuchKey,
     }
-    if from == to.as_ref() {
+    if from == to {
         return if nx {
             RenameOutcome::DestinationExists
         } else {

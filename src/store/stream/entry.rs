@@ -12,7 +12,7 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, BytesMut};
 use smallvec::SmallVec;
 
 use super::id::MAX_BULK_ID_LEN;
@@ -88,7 +88,7 @@ pub(crate) struct Master {
 
 impl Master {
     /// The master fields of an entry given as `f1 v1 f2 v2 ...`.
-    pub(crate) fn new(fields: &[Bytes]) -> Self {
+    pub(crate) fn new(fields: &[&[u8]]) -> Self {
         let names = fields.iter().step_by(2);
         let pairs = fields.len() / 2;
         let header_len = 3 + decimal_len(2 * pairs);
@@ -113,7 +113,7 @@ impl Master {
     /// streams: the applications of one broker append events of a few shapes, so
     /// each thread keeps the last master it made and hands it out again while the
     /// field names match. Each stream still counts the master's bytes as its own.
-    pub(crate) fn shared(fields: &[Bytes]) -> Arc<Master> {
+    pub(crate) fn shared(fields: &[&[u8]]) -> Arc<Master> {
         LAST_MASTER.with(|last| {
             let mut last = last.borrow_mut();
             match &*last {
@@ -153,7 +153,7 @@ impl Master {
     }
 
     /// Whether `fields` (`f1 v1 ...`) has exactly these field names, in order.
-    pub(crate) fn matches(&self, fields: &[Bytes]) -> bool {
+    pub(crate) fn matches(&self, fields: &[&[u8]]) -> bool {
         if fields.len() / 2 != self.len() {
             return false;
         }
@@ -182,7 +182,7 @@ impl Master {
 }
 
 /// Bytes an entry needs in its node's data buffer.
-pub(crate) fn encoded_len(fields: &[Bytes], same: bool) -> usize {
+pub(crate) fn encoded_len(fields: &[&[u8]], same: bool) -> usize {
     if same {
         fields
             .iter()
@@ -197,7 +197,7 @@ pub(crate) fn encoded_len(fields: &[Bytes], same: bool) -> usize {
 }
 
 /// Appends an entry's stored form to `out` (see the module docs).
-pub(crate) fn encode(out: &mut Vec<u8>, fields: &[Bytes], same: bool) {
+pub(crate) fn encode(out: &mut Vec<u8>, fields: &[&[u8]], same: bool) {
     if same {
         for v in fields.iter().skip(1).step_by(2) {
             varlen::push_prefix(out, v.len());
@@ -368,11 +368,8 @@ impl<'a> Iterator for Fields<'a> {
 mod tests {
     use super::*;
 
-    fn b(items: &[&str]) -> Vec<Bytes> {
-        items
-            .iter()
-            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-            .collect()
+    fn b<'a>(items: &[&'a str]) -> Vec<&'a [u8]> {
+        items.iter().map(|s| s.as_bytes()).collect()
     }
 
     #[test]
@@ -432,10 +429,7 @@ mod tests {
 
     #[test]
     fn binary_values_with_crlf() {
-        let fields = vec![
-            Bytes::from_static(b"k\r\n"),
-            Bytes::from_static(b"\r\n$3\r\n"),
-        ];
+        let fields: [&[u8]; 2] = [b"k\r\n", b"\r\n$3\r\n"];
         let master = Master::new(&fields);
         let mut data = Vec::new();
         encode(&mut data, &fields, true);

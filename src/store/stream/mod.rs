@@ -32,6 +32,11 @@ mod varlen;
 
 #[cfg(test)]
 mod model_tests;
+/// Borrowed views of owned fields, as [`Stream::add`] takes them.
+#[cfg(test)]
+fn refs<T: AsRef<[u8]>>(fields: &[T]) -> Vec<&[u8]> {
+    fields.iter().map(AsRef::as_ref).collect()
+}
 #[cfg(test)]
 mod redis_truth;
 #[cfg(test)]
@@ -39,8 +44,6 @@ mod tests;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-
-use bytes::Bytes;
 
 pub use entry::{EntryRef, Fields};
 pub use error::StreamError;
@@ -134,7 +137,7 @@ impl Stream {
     pub fn add(
         &mut self,
         spec: IdSpec,
-        fields: &[Bytes],
+        fields: &[&[u8]],
         now_ms: u64,
         limits: &NodeLimits,
     ) -> Result<Added, StreamError> {
@@ -180,7 +183,7 @@ impl Stream {
     }
 
     /// `streamAppendItem` after the ID checks: picks the tail node or opens one.
-    fn append(&mut self, id: StreamId, fields: &[Bytes], total: u64, limits: &NodeLimits) {
+    fn append(&mut self, id: StreamId, fields: &[&[u8]], total: u64, limits: &NodeLimits) {
         let open_new = match self.nodes.back() {
             None => true,
             Some(tail) => {

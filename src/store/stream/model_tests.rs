@@ -113,7 +113,7 @@ fn run(limits: NodeLimits, capacity: usize, acts: Vec<Act>) {
                     };
                     (IdSpec::Explicit(want), want)
                 };
-                let r = s.add(spec, &f, clock, &limits).expect("add");
+                let r = s.add(spec, &refs(&f), clock, &limits).expect("add");
                 assert_eq!(r.id, want);
                 added += 1;
                 model.push_back((want, f));

@@ -14,8 +14,6 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use bytes::Bytes;
-
 use super::entry::{self, EntryRef, Master};
 use super::lpsize::{elem, int_elem, LP_EOF_SIZE, LP_HDR_SIZE};
 use super::meta::{grow, Meta};
@@ -23,7 +21,7 @@ use super::StreamId;
 
 /// Listpack bytes one entry adds to its node (`streamAppendItem`): flags,
 /// ms-diff, seq-diff, [num-fields, fields], values, lp-count.
-fn entry_lp_size(master_id: StreamId, id: StreamId, fields: &[Bytes], same: bool) -> u64 {
+fn entry_lp_size(master_id: StreamId, id: StreamId, fields: &[&[u8]], same: bool) -> u64 {
     let n = fields.len() / 2;
     let mut size = int_elem(if same { 2 } else { 0 });
     size += int_elem(id.ms.wrapping_sub(master_id.ms) as i64);
@@ -45,7 +43,7 @@ fn entry_lp_size(master_id: StreamId, id: StreamId, fields: &[Bytes], same: bool
 
 /// Listpack bytes of a master entry, without its `count` and `deleted` counters:
 /// num-fields, the field names, the zero terminator.
-fn master_lp_size(fields: &[Bytes]) -> u64 {
+fn master_lp_size(fields: &[&[u8]]) -> u64 {
     int_elem((fields.len() / 2) as i64)
         + fields.iter().step_by(2).map(|f| elem(f)).sum::<u64>()
         + int_elem(0)
@@ -87,7 +85,7 @@ impl Node {
         id: StreamId,
         master: Arc<Master>,
         charges_master: bool,
-        fields: &[Bytes],
+        fields: &[&[u8]],
         like: Option<&Node>,
     ) -> Node {
         let (data, meta) = match like {
@@ -135,12 +133,12 @@ impl Node {
     }
 
     /// Appends an entry whose ID is greater than every live ID of the stream.
-    pub(crate) fn append(&mut self, id: StreamId, fields: &[Bytes]) {
+    pub(crate) fn append(&mut self, id: StreamId, fields: &[&[u8]]) {
         let same = self.master.matches(fields);
         self.push_entry(id, fields, same);
     }
 
-    fn push_entry(&mut self, id: StreamId, fields: &[Bytes], same: bool) {
+    fn push_entry(&mut self, id: StreamId, fields: &[&[u8]], same: bool) {
         self.lp_rest += entry_lp_size(self.master_id, id, fields, same);
         let len = entry::encoded_len(fields, same);
         if self.data.len() + len > self.data.capacity() {
@@ -278,11 +276,8 @@ impl Node {
 mod tests {
     use super::*;
 
-    fn fields(items: &[&str]) -> Vec<Bytes> {
-        items
-            .iter()
-            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-            .collect()
+    fn fields<'a>(items: &[&'a str]) -> Vec<&'a [u8]> {
+        items.iter().map(|s| s.as_bytes()).collect()
     }
 
     #[test]

@@ -12,7 +12,7 @@
 
 use bytes::Bytes;
 
-use super::{IdSpec, NodeLimits, Stream, StreamId, TrimStrategy};
+use super::{refs, IdSpec, NodeLimits, Stream, StreamId, TrimStrategy};
 
 mod table;
 
@@ -197,7 +197,9 @@ fn run(sc: &Scenario) {
                 for _ in 0..n {
                     let id = ident(sc.ids, next);
                     let f = fields(fl, val, next);
-                    let added = s.add(IdSpec::Explicit(id), &f, 0, &limits).expect("add");
+                    let added = s
+                        .add(IdSpec::Explicit(id), &refs(&f), 0, &limits)
+                        .expect("add");
                     assert_eq!(added.id, id);
                     removed += added.evicted;
                     if let Op::AddTrim(.., k) = *op {

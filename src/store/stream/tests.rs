@@ -1,7 +1,7 @@
 //! Unit tests of [`Stream`]: IDs, the ring, trimming, XDEL, XSETID, ranges,
 //! replies and memory.
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 
 use super::*;
 
@@ -14,14 +14,11 @@ fn id(ms: u64, seq: u64) -> StreamId {
     StreamId::new(ms, seq)
 }
 
-fn f(items: &[&str]) -> Vec<Bytes> {
-    items
-        .iter()
-        .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-        .collect()
+fn f<'a>(items: &[&'a str]) -> Vec<&'a [u8]> {
+    items.iter().map(|s| s.as_bytes()).collect()
 }
 
-fn rd(data: &str) -> Vec<Bytes> {
+fn rd(data: &str) -> Vec<&[u8]> {
     f(&["role", "user", "data", data])
 }
 
