@@ -29,12 +29,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::Notify;
 
 use crate::config::Config;
 use crate::store::stream::{StreamError, StreamId};
 use crate::store::tracks::track_key;
-use crate::store::{now_ms, AppendRequest, SessionInfo, Store, StoreSettings, Value};
+use crate::store::{now_ms, AppendRequest, Bell, SessionInfo, Store, StoreSettings, Value};
 
 /// The broker: every database, stream and session. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -205,7 +204,7 @@ impl Track {
         count: usize,
         timeout: Option<Duration>,
     ) -> Vec<Entry> {
-        let bell = Arc::new(Notify::new());
+        let bell = Arc::new(Bell::new());
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
         loop {
             // Register under the same lock that checks, so no append is missed.
@@ -232,11 +231,11 @@ impl Track {
             }
             match deadline {
                 Some(at) => {
-                    if tokio::time::timeout_at(at, bell.notified()).await.is_err() {
+                    if tokio::time::timeout_at(at, bell.rung()).await.is_err() {
                         return self.read_after(after, count);
                     }
                 }
-                None => bell.notified().await,
+                None => bell.rung().await,
             }
         }
     }

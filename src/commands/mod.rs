@@ -26,8 +26,6 @@ mod xreadgroup;
 
 use std::sync::Arc;
 
-use tokio::sync::Notify;
-
 pub use args::{parse_i64, parse_u64, Args};
 pub(crate) use error::lossy;
 pub use error::CommandError;
@@ -36,6 +34,7 @@ pub use spec::{flags, CommandSpec, Doc};
 
 use crate::protocol::Reply;
 use crate::server::{Client, ServerState};
+use crate::store::Bell;
 
 /// Everything a command can touch: the shared server state, the calling client's own
 /// state, and its output buffer.
@@ -74,7 +73,7 @@ pub struct Blocked {
     /// When to give up; `None` waits forever (BLOCK 0).
     pub deadline: Option<tokio::time::Instant>,
     /// Rung by the streams the operation waits on; owned by the operation alone.
-    pub bell: Arc<Notify>,
+    pub bell: Arc<Bell>,
     /// The waiting command.
     pub op: Box<dyn BlockingOp>,
 }
@@ -84,7 +83,7 @@ pub trait BlockingOp: Send {
     /// Tries to answer. When it can, it writes the reply and returns `true`;
     /// otherwise it registers `bell` with every key it waits on (under the same
     /// locks it checked them with, so no append is missed) and returns `false`.
-    fn attempt(&mut self, ctx: &mut Ctx<'_>, bell: &Arc<Notify>) -> Result<bool, CommandError>;
+    fn attempt(&mut self, ctx: &mut Ctx<'_>, bell: &Arc<Bell>) -> Result<bool, CommandError>;
     /// Writes the reply for a timeout.
     fn timed_out(&mut self, ctx: &mut Ctx<'_>);
 }

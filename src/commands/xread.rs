@@ -9,13 +9,12 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use smallvec::SmallVec;
-use tokio::sync::Notify;
 
 use super::streams::{lookup, write_entries};
 use super::{parse_i64, Blocked, BlockingOp, CommandError, Ctx, Flow};
 use crate::protocol::Protocol;
 use crate::store::stream::{Stream, StreamId};
-use crate::store::{StreamCell, SystemClock, Value};
+use crate::store::{Bell, StreamCell, SystemClock, Value};
 
 type Res = Result<Flow, CommandError>;
 
@@ -209,7 +208,7 @@ type Registered = [Registration];
 
 impl XRead {
     /// [`serve`] with the bell registered on every stream found empty.
-    fn serve(&mut self, ctx: &mut Ctx<'_>, bell: &Arc<Notify>, one: bool) -> bool {
+    fn serve(&mut self, ctx: &mut Ctx<'_>, bell: &Arc<Bell>, one: bool) -> bool {
         let wait = Some((bell, &mut self.registered[..]));
         serve(ctx, &self.keys, &self.after, self.count, wait, one)
     }
@@ -224,7 +223,7 @@ fn serve<K: AsRef<[u8]>>(
     keys: &[K],
     after: &[StreamId],
     count: Option<usize>,
-    mut wait: Option<(&Arc<Notify>, &mut Registered)>,
+    mut wait: Option<(&Arc<Bell>, &mut Registered)>,
     one: bool,
 ) -> bool {
     let db = ctx.server.store.db(ctx.client.db);
@@ -314,7 +313,7 @@ fn splice_front(buf: &mut BytesMut, at: usize, header: &[u8]) {
 }
 
 impl BlockingOp for XRead {
-    fn attempt(&mut self, ctx: &mut Ctx<'_>, bell: &Arc<Notify>) -> Result<bool, CommandError> {
+    fn attempt(&mut self, ctx: &mut Ctx<'_>, bell: &Arc<Bell>) -> Result<bool, CommandError> {
         Ok(self.serve(ctx, bell, true))
     }
 

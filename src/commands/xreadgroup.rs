@@ -10,7 +10,6 @@
 use std::sync::{Arc, Weak};
 
 use bytes::{Bytes, BytesMut};
-use tokio::sync::Notify;
 
 use super::groups::no_key_or_group;
 use super::streams::lookup;
@@ -19,7 +18,7 @@ use super::{Blocked, BlockingOp, CommandError, Ctx, Flow};
 use crate::protocol::Protocol;
 use crate::store::groups::ReadNew;
 use crate::store::stream::{EntryRef, StreamId};
-use crate::store::{now_ms, CellState, StreamCell};
+use crate::store::{now_ms, Bell, CellState, StreamCell};
 
 type Res = Result<Flow, CommandError>;
 
@@ -136,7 +135,7 @@ impl ReadGroup {
         key: &[u8],
         from: ReadFrom,
         body: &mut BytesMut,
-        bell: Option<&Arc<Notify>>,
+        bell: Option<&Arc<Bell>>,
     ) -> Result<bool, CommandError> {
         let Some(cell) = lookup(ctx, key) else {
             // Deleted since the command was checked: nothing to serve here.
@@ -216,7 +215,7 @@ impl ReadGroup {
 }
 
 impl BlockingOp for ReadGroup {
-    fn attempt(&mut self, ctx: &mut Ctx<'_>, bell: &Arc<Notify>) -> Result<bool, CommandError> {
+    fn attempt(&mut self, ctx: &mut Ctx<'_>, bell: &Arc<Bell>) -> Result<bool, CommandError> {
         let resp2 = ctx.out.protocol() == Protocol::Resp2;
         let mut waiting = Vec::with_capacity(self.cells.len());
         for (key, parked, generation) in &self.cells {

@@ -86,6 +86,16 @@ pub enum Unblock {
 }
 
 impl ClientHandle {
+    /// Marks the client parked in a blocking command or not (INFO
+    /// `blocked_clients`, CLIENT LIST's `b` flag).
+    ///
+    /// Only the client's own flag is written: a shared count would be one more
+    /// cache line that every blocking command on every core writes twice (a
+    /// fan-out reader blocks once per delivery). INFO counts the flags instead.
+    pub fn set_blocked(&self, blocked: bool) {
+        self.blocked.store(blocked, Ordering::Relaxed);
+    }
+
     /// True when subscribed to a channel or pattern.
     pub fn is_subscribed(&self) -> bool {
         self.sub_channels.load(Ordering::Relaxed) + self.sub_patterns.load(Ordering::Relaxed) > 0
@@ -182,7 +192,6 @@ impl ClientHandle {
 pub struct ClientRegistry {
     clients: Mutex<BTreeMap<u64, Arc<ClientHandle>>>,
     next_id: AtomicU64,
-    blocked: AtomicUsize,
     /// The server's shutdown token: a client registered after it was cancelled is
     /// killed at once.
     shutdown: CancellationToken,
@@ -237,11 +246,7 @@ impl ClientRegistry {
 
     /// Removes a closed connection.
     pub fn unregister(&self, id: u64) {
-        if let Some(h) = self.clients.lock().remove(&id) {
-            if h.blocked.swap(false, Ordering::Relaxed) {
-                self.blocked.fetch_sub(1, Ordering::Relaxed);
-            }
-        }
+        self.clients.lock().remove(&id);
     }
 
     /// Number of connected clients.
@@ -264,20 +269,13 @@ impl ClientRegistry {
         self.clients.lock().get(&id).cloned()
     }
 
-    /// Marks `client` blocked or not, keeping INFO's `blocked_clients` right.
-    pub fn set_blocked(&self, client: &ClientHandle, blocked: bool) {
-        if client.blocked.swap(blocked, Ordering::Relaxed) != blocked {
-            if blocked {
-                self.blocked.fetch_add(1, Ordering::Relaxed);
-            } else {
-                self.blocked.fetch_sub(1, Ordering::Relaxed);
-            }
-        }
-    }
-
-    /// INFO `blocked_clients`.
+    /// INFO `blocked_clients`: the clients parked in a blocking command now.
     pub fn blocked(&self) -> usize {
-        self.blocked.load(Ordering::Relaxed)
+        self.clients
+            .lock()
+            .values()
+            .filter(|c| c.blocked.load(Ordering::Relaxed))
+            .count()
     }
 
     /// Closes the clients that have sent nothing for longer than `timeout` (the

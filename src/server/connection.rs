@@ -14,7 +14,6 @@ use std::sync::Arc;
 
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use tokio::sync::Notify;
 
 use super::buffers::{self, CHUNK as READ_CHUNK};
 use super::dispatch::{execute, reply_error};
@@ -24,6 +23,7 @@ use super::{ClientHandle, SharedState};
 use crate::commands::{Blocked, CommandError, Ctx, Flow};
 use crate::config::OutputLimits;
 use crate::protocol::{Argv, ParseLimits, Protocol, Reply, RequestParser};
+use crate::store::Bell;
 
 /// CLIENT REPLY mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -56,7 +56,7 @@ pub struct Client {
     pub subscriptions: Subscriptions,
     /// The bell of this client's last blocking command, kept for the next one when
     /// nothing holds a registration of it any more (see [`Client::bell`]).
-    spare_bell: Option<Arc<Notify>>,
+    spare_bell: Option<Arc<Bell>>,
 }
 
 impl Client {
@@ -79,17 +79,17 @@ impl Client {
     /// A bell for a blocking command: the last one's when it is clean, else a new
     /// one. A reader in a fan-out blocks once per delivery, and the allocation
     /// and free of a new bell each time was about 2 % of its instructions.
-    pub fn bell(&mut self) -> Arc<Notify> {
+    pub fn bell(&mut self) -> Arc<Bell> {
         self.spare_bell
             .take()
-            .unwrap_or_else(|| Arc::new(Notify::new()))
+            .unwrap_or_else(|| Arc::new(Bell::new()))
     }
 
     /// Takes back a blocking command's bell once it has ended. It is kept only when
     /// no stream or key still holds a registration of it: a stale registration
-    /// would ring the next command's bell for a key it does not wait on. (A permit
-    /// left stored from a second ring only costs the next command one more look.)
-    pub fn return_bell(&mut self, bell: Arc<Notify>) {
+    /// would ring the next command's bell for a key it does not wait on. (A second
+    /// ring, kept by the bell, only costs the next command one more look.)
+    pub fn return_bell(&mut self, bell: Arc<Bell>) {
         if Arc::strong_count(&bell) == 1 && Arc::weak_count(&bell) == 0 {
             self.spare_bell = Some(bell);
         }
@@ -403,7 +403,7 @@ where
     } = blocked;
     // A CLIENT UNBLOCK that raced with the end of an earlier block is stale.
     *client.handle.unblock.lock() = None;
-    state.clients.set_blocked(&client.handle, true);
+    client.handle.set_blocked(true);
     // The bell is borrowed by the wait and handed back to the client after it.
     let keep = {
         // Made once for the whole wait: re-creating them at every turn of the loop
@@ -415,8 +415,6 @@ where
             }
         };
         tokio::pin!(timeout);
-        let rung = bell.notified();
-        tokio::pin!(rung);
         loop {
             park_buffers(inbuf, out);
             tokio::select! {
@@ -443,9 +441,7 @@ where
                         None => {}
                     }
                 }
-                _ = &mut rung => {
-                    // The next ring needs a new registration.
-                    rung.set(bell.notified());
+                _ = bell.rung() => {
                     buffers::attach(out.buffer_mut());
                     let mut ctx = Ctx { server: state, client: &mut *client, out: &mut *out };
                     let attempt = {
@@ -490,7 +486,7 @@ where
             }
         }
     };
-    state.clients.set_blocked(&client.handle, false);
+    client.handle.set_blocked(false);
     drop(op);
     client.return_bell(bell);
     keep

@@ -1,7 +1,7 @@
 //! A stream as the keyspace holds it: the ring behind a mutex, with the readers that
 //! wait for its next entry.
 //!
-//! A blocked reader owns one [`Notify`] (its doorbell) and registers it with every
+//! A blocked reader owns one [`Bell`] and registers it with every
 //! stream it waits on, under that stream's lock, after it has looked and found
 //! nothing: an append that comes later must take the same lock and so sees the
 //! registration. The append takes the whole list and rings every bell once, after
@@ -19,8 +19,8 @@ use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Weak};
 
 use parking_lot::{Mutex, MutexGuard};
-use tokio::sync::Notify;
 
+use super::bell::Bell;
 use super::counters::TrackCounters;
 use super::groups::Groups;
 use super::reply_cache::ReplyCache;
@@ -49,7 +49,7 @@ pub struct CellState {
     /// The entries last served to a caught-up XREAD, encoded, for the readers
     /// woken with it.
     pub reply_cache: ReplyCache,
-    waiters: Vec<Weak<Notify>>,
+    waiters: Vec<Weak<Bell>>,
     /// The registry state of the session this stream's key belongs to, cached by
     /// appends so that they need not look the session up each time.
     pub(crate) session: Option<Arc<SessionState>>,
@@ -65,7 +65,7 @@ pub struct CellState {
 /// Bells taken from a stream, to ring once its lock is released.
 #[derive(Debug, Default)]
 #[must_use = "ring the bells after dropping the stream's lock"]
-pub struct Wakeups(Vec<Weak<Notify>>);
+pub struct Wakeups(Vec<Weak<Bell>>);
 
 impl Wakeups {
     /// Rings every bell (each reader wakes once, however many streams rang it); held
@@ -194,7 +194,7 @@ impl CellState {
     /// [`is_registered`](Self::is_registered) later. Each blocking operation has a
     /// bell of its own, dropped when it ends, so a reader that timed out or was
     /// served by another stream leaves only a dead entry, pruned as the list grows.
-    pub fn register(&mut self, bell: &Arc<Notify>) -> u64 {
+    pub fn register(&mut self, bell: &Arc<Bell>) -> u64 {
         if self.waiters.len() >= 32 && self.waiters.len().is_power_of_two() {
             self.waiters.retain(|w| w.strong_count() > 0);
         }
@@ -227,7 +227,7 @@ mod tests {
     #[tokio::test]
     async fn one_append_wakes_every_reader_once() {
         let cell = StreamCell::new(Stream::new(10), 0);
-        let bells: Vec<Arc<Notify>> = (0..100).map(|_| Arc::new(Notify::new())).collect();
+        let bells: Vec<Arc<Bell>> = (0..100).map(|_| Arc::new(Bell::new())).collect();
         let generation = {
             let mut s = cell.lock();
             let mut g = 0;
@@ -242,8 +242,8 @@ mod tests {
         assert_eq!(cell.lock().waiting(), 0);
         assert!(!cell.lock().is_registered(generation));
         for b in &bells {
-            // The permit is stored, so a reader that had not started awaiting still wakes.
-            tokio::time::timeout(std::time::Duration::from_secs(1), b.notified())
+            // The ring is kept, so a reader that had not started awaiting still wakes.
+            tokio::time::timeout(std::time::Duration::from_secs(1), b.rung())
                 .await
                 .expect("woken");
         }
@@ -252,11 +252,11 @@ mod tests {
     #[test]
     fn dead_waiters_are_pruned() {
         let cell = StreamCell::new(Stream::new(10), 0);
-        let keep = Arc::new(Notify::new());
+        let keep = Arc::new(Bell::new());
         let mut s = cell.lock();
         s.register(&keep);
         for _ in 0..200 {
-            let gone = Arc::new(Notify::new());
+            let gone = Arc::new(Bell::new());
             s.register(&gone);
         }
         assert_eq!(s.waiting(), 1);

@@ -17,8 +17,8 @@
 use std::cell::RefCell;
 use std::sync::Weak;
 
+use super::bell::Bell;
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
-use tokio::sync::Notify;
 
 use crate::thread_slot::thread_slot;
 
@@ -65,11 +65,11 @@ pub struct ExclusiveGate<'a> {
 
 thread_local! {
     /// Bells held back on this thread while a transaction runs (`None`: ring at once).
-    static DEFERRED: RefCell<Option<Vec<Weak<Notify>>>> = const { RefCell::new(None) };
+    static DEFERRED: RefCell<Option<Vec<Weak<Bell>>>> = const { RefCell::new(None) };
 }
 
 /// Rings `bells` now, or holds them back when this thread is running a transaction.
-pub(crate) fn ring_or_defer(bells: Vec<Weak<Notify>>) {
+pub(crate) fn ring_or_defer(bells: Vec<Weak<Bell>>) {
     if bells.is_empty() {
         return;
     }
@@ -82,7 +82,7 @@ pub(crate) fn ring_or_defer(bells: Vec<Weak<Notify>>) {
     });
     for bell in rest.into_iter().flatten() {
         if let Some(bell) = bell.upgrade() {
-            bell.notify_one();
+            bell.ring();
         }
     }
 }
@@ -117,7 +117,7 @@ impl Drop for DeferredWakeups {
         }
         let held = DEFERRED.with(|d| d.borrow_mut().take()).unwrap_or_default();
         // A reader registered with several of the transaction's streams has its bell
-        // here several times; `notify_one` stores one permit, so it wakes once.
+        // here several times; a bell keeps one ring, so it wakes once.
         ring_or_defer(held);
     }
 }
@@ -166,29 +166,29 @@ mod tests {
 
     #[tokio::test]
     async fn deferred_bells_ring_when_the_guard_drops() {
-        let bell = Arc::new(Notify::new());
+        let bell = Arc::new(Bell::new());
         let guard = defer_wakeups();
         let inner = defer_wakeups();
         ring_or_defer(vec![Arc::downgrade(&bell), Arc::downgrade(&bell)]);
         drop(inner);
         assert!(
-            tokio::time::timeout(Duration::from_millis(20), bell.notified())
+            tokio::time::timeout(Duration::from_millis(20), bell.rung())
                 .await
                 .is_err(),
             "held back while the outer guard lives"
         );
         drop(guard);
-        tokio::time::timeout(Duration::from_secs(1), bell.notified())
+        tokio::time::timeout(Duration::from_secs(1), bell.rung())
             .await
             .expect("rung after the guard");
         assert!(
-            tokio::time::timeout(Duration::from_millis(20), bell.notified())
+            tokio::time::timeout(Duration::from_millis(20), bell.rung())
                 .await
                 .is_err(),
             "rung once"
         );
         ring_or_defer(vec![Arc::downgrade(&bell)]);
-        tokio::time::timeout(Duration::from_secs(1), bell.notified())
+        tokio::time::timeout(Duration::from_secs(1), bell.rung())
             .await
             .expect("rung at once without a guard");
     }

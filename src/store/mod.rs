@@ -1,6 +1,7 @@
 //! The store: synchronous, knows nothing of sockets, unit-tested without a network.
 
 mod append;
+pub mod bell;
 pub mod cell;
 pub mod counters;
 pub mod gate;
@@ -21,6 +22,7 @@ use crate::thread_slot::Replicated;
 use parking_lot::RwLockReadGuard;
 
 pub use append::{AppendRequest, Appended, TrimSpec};
+pub use bell::Bell;
 pub use cell::{CellGuard, CellState, StreamCell, Wakeups};
 pub use counters::{EndReason, StoreCounters, TrackCounters, OTHER_TRACK};
 pub use gate::{defer_wakeups, DeferredWakeups, ExclusiveGate, Gate};

@@ -388,7 +388,7 @@ mod tests {
         add(&s, "a:insights", 1);
         add(&s, "b:conversation", 1);
         let cell = s.stream(0, b"a:conversation", 1).expect("exists");
-        let bell = Arc::new(tokio::sync::Notify::new());
+        let bell = Arc::new(crate::store::Bell::new());
         cell.lock().register(&bell);
         assert_eq!(s.end_session(0, b"a", 2), 2);
         assert_eq!(cell.lock().waiting(), 0, "readers were woken");

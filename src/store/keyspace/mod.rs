@@ -17,11 +17,11 @@ use std::num::NonZeroU64;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Weak};
 
+use super::bell::Bell;
 use ahash::RandomState;
 use bytes::Bytes;
 use parking_lot::RwLock;
 use smallvec::SmallVec;
-use tokio::sync::Notify;
 
 use super::Clock;
 use buckets::Buckets;
@@ -73,7 +73,7 @@ struct Shard<V> {
     /// finds due keys without scanning.
     expiring: BTreeMap<(u64, u64), ()>,
     /// Readers blocked on keys that do not exist yet: woken when the key is created.
-    pending: HashMap<Bytes, Vec<Weak<Notify>>>,
+    pending: HashMap<Bytes, Vec<Weak<Bell>>>,
     /// Clients watching keys of this shard (WATCH), by key.
     watched: HashMap<Bytes, Vec<Arc<WatchFlag>>>,
 }
@@ -122,7 +122,7 @@ impl<V: Clone> Shard<V> {
 
     /// Inserts a slot (a modification for WATCH); returns the readers that were
     /// waiting for its key to appear.
-    fn put(&mut self, hash: u64, slot: Slot<V>) -> Vec<Weak<Notify>> {
+    fn put(&mut self, hash: u64, slot: Slot<V>) -> Vec<Weak<Bell>> {
         self.touch(&slot.key);
         if let Some(at) = slot.expires_at() {
             self.expiring.insert((at, hash), ());
@@ -307,7 +307,7 @@ impl<V: Clone> Db<V> {
     /// For a reader about to block on `key`: the live value when the key exists (the
     /// reader registers with it instead), else `bell` is registered to ring when the
     /// key is created. Both under the shard lock, so a creation cannot slip between.
-    pub fn value_or_wait(&self, key: &[u8], bell: &Arc<Notify>, now_ms: impl Clock) -> Option<V> {
+    pub fn value_or_wait(&self, key: &[u8], bell: &Arc<Bell>, now_ms: impl Clock) -> Option<V> {
         let hash = self.hash(key);
         // The common case, the key exists, needs only the read lock: a thousand
         // readers re-parking on one stream do not queue for the write lock.
@@ -579,7 +579,7 @@ impl<V: Clone> Db<V> {
     }
 }
 
-fn ring(bells: Vec<Weak<Notify>>) {
+fn ring(bells: Vec<Weak<Bell>>) {
     crate::store::gate::ring_or_defer(bells);
 }
 

@@ -16,14 +16,14 @@ fn db_with(keys: &[&str]) -> Db<u32> {
 #[tokio::test]
 async fn creating_a_key_rings_readers_waiting_for_it() {
     let db = db_with(&["here"]);
-    let bell = Arc::new(Notify::new());
+    let bell = Arc::new(Bell::new());
     assert_eq!(db.value_or_wait(&key("here"), &bell, 0), Some(0));
     assert_eq!(db.value_or_wait(&key("later"), &bell, 0), None);
     db.get_or_insert_with(&key("later"), 0, || 5);
-    tokio::time::timeout(std::time::Duration::from_secs(1), bell.notified())
+    tokio::time::timeout(std::time::Duration::from_secs(1), bell.rung())
         .await
         .expect("rung");
-    let gone = Arc::new(Notify::new());
+    let gone = Arc::new(Bell::new());
     assert_eq!(db.value_or_wait(&key("never"), &gone, 0), None);
     drop(gone);
     db.prune_waiters();
