@@ -24,6 +24,7 @@ mod xinfo_groups;
 mod xread;
 mod xreadgroup;
 
+use std::any::Any;
 use std::sync::Arc;
 
 pub use args::{parse_i64, parse_u64, Args};
@@ -86,6 +87,12 @@ pub trait BlockingOp: Send {
     fn attempt(&mut self, ctx: &mut Ctx<'_>, bell: &Arc<Bell>) -> Result<bool, CommandError>;
     /// Writes the reply for a timeout.
     fn timed_out(&mut self, ctx: &mut Ctx<'_>);
+    /// The operation once its wait is over, emptied, for the client to keep for its
+    /// next blocking command of the same kind ([`Client::spare_op`]); `None` (the
+    /// default) lets it be freed.
+    fn into_spare(self: Box<Self>) -> Option<Box<dyn Any + Send + Sync>> {
+        None
+    }
 }
 
 /// A command implementation: `argv[0]` is the command name as sent.

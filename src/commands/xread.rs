@@ -4,6 +4,7 @@
 //! for a key that does not exist yet, with the keyspace) and parks; one append rings
 //! every reader of that stream.
 
+use std::any::Any;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -32,8 +33,9 @@ pub(crate) fn parse_block_timeout(arg: &[u8]) -> Result<Option<Duration>, Comman
 /// does not pin the read buffer its request arrived in (`server::buffers`).
 type HeldKey = SmallVec<[u8; 24]>;
 
-/// A parsed XREAD: each stream with the ID it reads after.
-#[derive(Debug)]
+/// A parsed XREAD: each stream with the ID it reads after. Kept, emptied, by the
+/// client between blocking reads ([`BlockingOp::into_spare`]).
+#[derive(Debug, Default)]
 struct XRead {
     keys: SmallVec<[HeldKey; 1]>,
     after: SmallVec<[StreamId; 4]>,
@@ -174,18 +176,18 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
             Ok(Flow::Continue)
         }
         Some(timeout) => {
-            let mut op = XRead {
-                keys: keys.iter().map(|k| HeldKey::from_slice(k)).collect(),
-                after,
-                count,
-                registered: std::iter::repeat_with(|| None).take(n).collect(),
-            };
+            let mut op = ctx.client.spare_op::<XRead>().unwrap_or_default();
+            op.keys.extend(keys.iter().map(|k| HeldKey::from_slice(k)));
+            op.after = after;
+            op.count = count;
+            op.registered.resize(n, None);
             // One look that serves or registers: each stream found empty gets the
             // bell under its lock, so an append from then on rings it. The bell
             // lives as long as this operation, so registrations it leaves behind
             // (on streams found empty when another had entries) die with it.
             let bell = ctx.client.bell();
             if op.serve(ctx, &bell, false) {
+                ctx.client.keep_op(op.into_spare());
                 ctx.client.return_bell(bell);
                 return Ok(Flow::Continue);
             }
@@ -193,7 +195,7 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
             Ok(Flow::Block(Blocked {
                 deadline: timeout.map(|t| tokio::time::Instant::now() + t),
                 bell,
-                op: Box::new(op),
+                op,
             }))
         }
     }
@@ -320,6 +322,14 @@ impl BlockingOp for XRead {
     fn timed_out(&mut self, ctx: &mut Ctx<'_>) {
         ctx.out.null_array();
     }
+
+    fn into_spare(mut self: Box<Self>) -> Option<Box<dyn Any + Send + Sync>> {
+        // Emptied now: a registration left in it would keep its stream's memory.
+        self.keys.clear();
+        self.after.clear();
+        self.registered.clear();
+        Some(self)
+    }
 }
 
 pub(crate) fn write_bulk(buf: &mut BytesMut, data: &[u8]) {
@@ -337,4 +347,28 @@ fn write_header(buf: &mut BytesMut, kind: u8, n: usize) {
     buf.extend_from_slice(&[kind]);
     buf.extend_from_slice(num.format(n).as_bytes());
     buf.extend_from_slice(b"\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::stream::Stream;
+
+    #[test]
+    fn a_spare_read_keeps_no_key_and_no_stream() {
+        let cell = StreamCell::new(Stream::new(10), 0);
+        let mut op = Box::<XRead>::default();
+        op.keys.push(HeldKey::from_slice(b"s:conversation"));
+        op.after.push(StreamId::MIN);
+        op.registered.push(Some((Arc::downgrade(&cell), 0)));
+        assert_eq!(Arc::weak_count(&cell), 1);
+        let spare = op.into_spare().expect("an XREAD is kept for the next one");
+        assert_eq!(
+            Arc::weak_count(&cell),
+            0,
+            "a kept registration would hold the stream's memory after it is deleted"
+        );
+        let spare = spare.downcast::<XRead>().expect("the same type comes back");
+        assert!(spare.keys.is_empty() && spare.after.is_empty() && spare.registered.is_empty());
+    }
 }

@@ -787,3 +787,51 @@ async fn client_unblock_answers_a_blocked_reader() {
     );
     server.shutdown();
 }
+
+/// One connection blocks again and again with reads of different shapes: each
+/// wait hears only its own keys, whatever the one before it waited on (a
+/// connection keeps its last blocking read's state for the next one).
+#[tokio::test]
+async fn consecutive_blocking_reads_on_one_connection_wait_on_their_own_keys() {
+    let server = start().await;
+    let addr = server.local_addr();
+    let mut con = connect(addr, false).await;
+    let mut r = raw(addr, false).await;
+    // Three keys, served by the middle one.
+    r.cmd(&[
+        "XREAD", "BLOCK", "0", "STREAMS", "a", "b", "c", "$", "$", "$",
+    ])
+    .await;
+    wait_blocked_clients(&mut con, 1, WAIT).await;
+    xadd(&mut con, "b", "1-0", &[("f", "1")]).await;
+    let got = r.reply().await;
+    assert!(got.contains("\r\nb\r\n") && got.contains("1-0"), "{got}");
+    assert!(
+        !got.contains("\r\na\r\n") && !got.contains("\r\nc\r\n"),
+        "{got}"
+    );
+    // One new key: appends to the old ones must not wake it.
+    r.cmd(&["XREAD", "BLOCK", "300", "STREAMS", "d", "$"]).await;
+    wait_blocked_clients(&mut con, 1, WAIT).await;
+    for key in ["a", "b", "c"] {
+        xadd(&mut con, key, "2-0", &[("f", "2")]).await;
+    }
+    assert_eq!(
+        r.reply().await,
+        "*-1\r\n",
+        "timed out: d never got an entry"
+    );
+    // Served at once (no wait), then a wait on two keys with explicit IDs.
+    let now = r.call(&["XREAD", "BLOCK", "0", "STREAMS", "a", "0"]).await;
+    assert!(now.contains("1-0") || now.contains("2-0"), "{now}");
+    r.cmd(&["XREAD", "BLOCK", "0", "STREAMS", "c", "a", "2-0", "2-0"])
+        .await;
+    wait_blocked_clients(&mut con, 1, WAIT).await;
+    xadd(&mut con, "d", "3-0", &[("f", "3")]).await;
+    assert!(silent(&mut r, 100).await, "d is not among this read's keys");
+    xadd(&mut con, "a", "3-0", &[("f", "3")]).await;
+    let got = r.reply().await;
+    assert!(got.contains("\r\na\r\n") && got.contains("3-0"), "{got}");
+    assert_eq!(blocked_clients(&mut con).await, 0);
+    server.shutdown();
+}
