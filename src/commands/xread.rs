@@ -314,6 +314,9 @@ fn splice_front(buf: &mut BytesMut, at: usize, header: &[u8]) {
     buf[at..at + header.len()].copy_from_slice(header);
 }
 
+/// The most keys a kept [`XRead`] has room for; see [`BlockingOp::into_spare`].
+const SPARE_MAX_KEYS: usize = 16;
+
 impl BlockingOp for XRead {
     fn attempt(&mut self, ctx: &mut Ctx<'_>, bell: &Arc<Bell>) -> Result<bool, CommandError> {
         Ok(self.serve(ctx, bell, true))
@@ -324,6 +327,11 @@ impl BlockingOp for XRead {
     }
 
     fn into_spare(mut self: Box<Self>) -> Option<Box<dyn Any + Send + Sync>> {
+        // A read over many keys is not kept: its vectors would hold their memory
+        // for as long as the connection lives.
+        if self.keys.capacity() > SPARE_MAX_KEYS {
+            return None;
+        }
         // Emptied now: a registration left in it would keep its stream's memory.
         self.keys.clear();
         self.after.clear();
@@ -370,5 +378,23 @@ mod tests {
         );
         let spare = spare.downcast::<XRead>().expect("the same type comes back");
         assert!(spare.keys.is_empty() && spare.after.is_empty() && spare.registered.is_empty());
+    }
+
+    #[test]
+    fn a_read_over_many_keys_is_not_kept() {
+        let mut op = Box::<XRead>::default();
+        for i in 0..=SPARE_MAX_KEYS {
+            op.keys
+                .push(HeldKey::from_slice(format!("s{i}").as_bytes()));
+            op.after.push(StreamId::MIN);
+            op.registered.push(None);
+        }
+        assert!(
+            op.into_spare().is_none(),
+            "its vectors would stay allocated"
+        );
+        let mut op = Box::<XRead>::default();
+        op.keys.push(HeldKey::from_slice(b"s"));
+        assert!(op.into_spare().is_some());
     }
 }
