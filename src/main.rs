@@ -52,10 +52,20 @@ fn init_logging(config: &Config) -> ringbus::server::LogReloader {
 }
 
 fn run(config: Config, reload_log: ringbus::server::LogReloader) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    // 0 leaves the count to tokio: one per core the process may use, or
+    // TOKIO_WORKER_THREADS when that is set.
+    if config.worker_threads > 0 {
+        builder.worker_threads(config.worker_threads);
+    }
+    let runtime = builder
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    tracing::info!(
+        worker_threads = runtime.metrics().num_workers(),
+        "runtime started"
+    );
     runtime.block_on(async {
         let server = ringbus::server::start(config).await?;
         server.state().set_log_reloader(reload_log);

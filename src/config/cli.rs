@@ -23,7 +23,7 @@ Config file: one setting per line, `name value...`, with the CONFIG GET/SET name
 (port, bind, metrics-addr, track, tracks, default-capacity, session-idle-timeout,
 requirepass, maxclients, maxmemory, timeout, proto-max-bulk-len,
 client-query-buffer-limit, client-output-buffer-limit, stream-node-max-entries, stream-node-max-bytes, databases,
-log-format, loglevel). `#` starts a comment line; values may be \"double-quoted\".
+worker-threads, log-format, loglevel). `#` starts a comment line; values may be \"double-quoted\".
 Example:
     port 6380
     bind 127.0.0.1 ::1
@@ -131,6 +131,10 @@ pub(crate) struct Cli {
     #[arg(long, env = "RINGBUS_DATABASES", value_name = "N")]
     databases: Option<String>,
 
+    /// Threads serving clients, at most 1024; 0 = one per CPU core [default: 0]
+    #[arg(long, env = "RINGBUS_WORKER_THREADS", value_name = "N")]
+    worker_threads: Option<String>,
+
     /// Read settings from this config file (see below) [default: none]
     #[arg(long, env = "RINGBUS_CONFIG", value_name = "FILE")]
     config: Option<String>,
@@ -207,6 +211,10 @@ pub(crate) fn typed(matches: &ArgMatches) -> Result<Typed, clap::Error> {
             one("stream_node_max_bytes", cli.stream_node_max_bytes),
         ),
         (Param::Databases, one("databases", cli.databases)),
+        (
+            Param::WorkerThreads,
+            one("worker_threads", cli.worker_threads),
+        ),
         (Param::LogFormat, one("log_format", cli.log_format)),
         (Param::Loglevel, one("log_level", cli.log_level)),
     ];

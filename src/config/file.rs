@@ -240,6 +240,7 @@ client-query-buffer-limit 4mb
 stream-node-max-entries 50
 stream-node-max-bytes 8kb
 databases 4
+worker-threads 2
 log-format json
 log-level debug
 save ""
@@ -267,6 +268,7 @@ appendonly no
         assert_eq!(cfg.stream_node_max_entries, 50);
         assert_eq!(cfg.stream_node_max_bytes, 8192);
         assert_eq!(cfg.databases, 4);
+        assert_eq!(cfg.worker_threads, 2);
         assert_eq!(cfg.log_format, super::super::LogFormat::Json);
         assert_eq!(cfg.log_level.as_deref(), Some("debug"));
     }

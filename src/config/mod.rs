@@ -25,6 +25,7 @@
 //! | `stream-node-max-entries` | `--stream-node-max-entries` / `RINGBUS_STREAM_NODE_MAX_ENTRIES` | mutable |
 //! | `stream-node-max-bytes` | `--stream-node-max-bytes` / `RINGBUS_STREAM_NODE_MAX_BYTES` | mutable |
 //! | `databases` | `--databases` / `RINGBUS_DATABASES` | immutable |
+//! | `worker-threads` | `--worker-threads` / `RINGBUS_WORKER_THREADS` | immutable |
 //! | `log-format` | `--log-format` / `RINGBUS_LOG_FORMAT` | immutable |
 //! | `loglevel` (file: also `log-level`) | `--log-level` / `RINGBUS_LOG_LEVEL` | mutable |
 //! | `save` | (compatibility; only `""`) | mutable, `""` only |
@@ -135,6 +136,10 @@ pub struct Config {
     pub stream_node_max_bytes: u64,
     /// The number of databases, `SELECT 0..databases-1` (default 16).
     pub databases: usize,
+    /// Threads that serve clients; 0 (the default) = one per CPU core the process may
+    /// use. Read by the `ringbus` binary when it builds its runtime: an application
+    /// that embeds the server runs it on a runtime of its own making.
+    pub worker_threads: usize,
     /// The config file that was loaded, if any.
     pub config_file: Option<PathBuf>,
     /// The log output format (default text).
@@ -175,6 +180,7 @@ impl Default for Config {
             stream_node_max_entries: 100,
             stream_node_max_bytes: 4096,
             databases: 16,
+            worker_threads: 0,
             config_file: None,
             log_format: LogFormat::Text,
             log_level: None,

@@ -65,6 +65,7 @@ fn no_input_gives_the_embedded_defaults() {
     assert_eq!(cfg.default_capacity, 1000);
     assert_eq!(cfg.session_idle_timeout, Some(Duration::from_secs(86400)));
     assert_eq!(cfg.databases, 16);
+    assert_eq!(cfg.worker_threads, 0, "one worker per core unless told");
     assert_eq!(cfg.maxclients, 10000);
     assert_eq!(cfg.proto_max_bulk_len, 536_870_912);
     assert_eq!(cfg.client_query_buffer_limit, 1_073_741_824);
@@ -128,6 +129,7 @@ fn every_flag_and_env_var_is_wired() {
         ("--stream-node-max-entries", "0"),
         ("--stream-node-max-bytes", "1kb"),
         ("--databases", "1"),
+        ("--worker-threads", "3"),
         ("--log-format", "JSON"),
         ("--log-level", "warn"),
     ];
@@ -165,6 +167,7 @@ fn every_flag_and_env_var_is_wired() {
         stream_node_max_entries: 0,
         stream_node_max_bytes: 1024,
         databases: 1,
+        worker_threads: 3,
         config_file: None,
         log_format: LogFormat::Json,
         log_level: Some("warn".into()),
@@ -264,6 +267,10 @@ fn load_errors_name_the_setting_and_what_is_accepted() {
     assert_eq!(
         err(&["--bind", "nowhere"], &[]),
         "invalid value 'nowhere' for --bind: expected one or more IP addresses separated by spaces or commas, e.g. 127.0.0.1 ::1"
+    );
+    assert_eq!(
+        err(&[], &[("RINGBUS_WORKER_THREADS", "5000")]),
+        "invalid value '5000' for RINGBUS_WORKER_THREADS: expected a whole number between 0 and 1024 (0 = one per CPU core)"
     );
     assert_eq!(
         err(&["--log-format", "xml"], &[]),
@@ -379,6 +386,7 @@ fn config_get_renders_like_redis() {
     assert_eq!(get("save"), [("save", String::new())]);
     assert_eq!(get("appendonly"), [("appendonly", "no".to_string())]);
     assert_eq!(get("databases"), [("databases", "16".to_string())]);
+    assert_eq!(get("worker-threads"), [("worker-threads", "0".to_string())]);
     assert_eq!(get("loglevel")[0].1, "info");
     assert_eq!(get("log-format")[0].1, "text");
     assert!(get("nosuch").is_empty());
@@ -427,6 +435,10 @@ fn config_set_error_texts_match_redis() {
             "ERR CONFIG SET failed (possibly related to argument 'databases') - can't set immutable config",
         ),
         (&[("foo", "2"), ("databases", "1")], "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"),
+        (
+            &[("worker-threads", "1")],
+            "ERR CONFIG SET failed (possibly related to argument 'worker-threads') - can't set immutable config",
+        ),
         (
             &[("maxclients", "abc")],
             "ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument couldn't be parsed into an integer",
@@ -632,7 +644,14 @@ fn config_set_is_all_or_nothing() {
 
 #[test]
 fn mutability_is_as_documented() {
-    let immutable = ["port", "bind", "metrics-addr", "databases", "log-format"];
+    let immutable = [
+        "port",
+        "bind",
+        "metrics-addr",
+        "databases",
+        "worker-threads",
+        "log-format",
+    ];
     for name in Config::parameter_names() {
         assert_eq!(
             Config::is_mutable(name),

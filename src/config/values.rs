@@ -19,6 +19,10 @@ pub(crate) const MAX_COUNT: i64 = if (usize::MAX as u128) < (i64::MAX as u128) {
 /// Redis's `LONG_MAX`, the upper bound of its byte-size settings.
 const LONG_MAX: u64 = i64::MAX as u64;
 
+/// The most worker threads `worker-threads` accepts: far past any core count, and
+/// low enough that a typo cannot make the process start thousands of threads.
+pub(crate) const MAX_WORKER_THREADS: usize = 1024;
+
 /// One megabyte (1mb = 1048576 bytes), the lower bound Redis puts on its buffer limits.
 const MB: u64 = 1024 * 1024;
 
@@ -42,6 +46,7 @@ pub(crate) enum Param {
     StreamNodeMaxEntries,
     StreamNodeMaxBytes,
     Databases,
+    WorkerThreads,
     LogFormat,
     Loglevel,
     Save,
@@ -271,6 +276,17 @@ pub(crate) static PARAMS: &[ParamInfo] = &[
         "a whole number between 1 and 2147483647",
     ),
     row(
+        Param::WorkerThreads,
+        "worker-threads",
+        Some(("--worker-threads", "RINGBUS_WORKER_THREADS")),
+        false,
+        Kind::Int {
+            min: 0,
+            max: MAX_WORKER_THREADS as i64,
+        },
+        "a whole number between 0 and 1024 (0 = one per CPU core)",
+    ),
+    row(
         Param::LogFormat,
         "log-format",
         Some(("--log-format", "RINGBUS_LOG_FORMAT")),
@@ -437,6 +453,7 @@ pub(crate) fn apply(cfg: &mut Config, param: Param, value: &str) -> Result<(), P
         Param::StreamNodeMaxEntries => cfg.stream_node_max_entries = to_usize(int()?),
         Param::StreamNodeMaxBytes => cfg.stream_node_max_bytes = mem()?,
         Param::Databases => cfg.databases = to_usize(int()?),
+        Param::WorkerThreads => cfg.worker_threads = to_usize(int()?),
         Param::LogFormat => cfg.log_format = parse_log_format(value)?,
         Param::Loglevel => cfg.log_level = Some(parse_log_level(value)?),
         Param::Save => {
@@ -509,6 +526,7 @@ pub(crate) fn render(cfg: &Config, param: Param) -> String {
         Param::StreamNodeMaxEntries => cfg.stream_node_max_entries.to_string(),
         Param::StreamNodeMaxBytes => cfg.stream_node_max_bytes.to_string(),
         Param::Databases => cfg.databases.to_string(),
+        Param::WorkerThreads => cfg.worker_threads.to_string(),
         Param::LogFormat => match cfg.log_format {
             LogFormat::Text => "text".to_string(),
             LogFormat::Json => "json".to_string(),

@@ -1,6 +1,7 @@
 //! Integration tests: a ringbus server on port 0, driven by the `redis` crate (RESP2
 //! and RESP3) and by raw bytes for protocol edge cases.
 
+mod binary;
 mod blocking;
 mod compat_async;
 mod compat_async_pending;
