@@ -26,6 +26,7 @@ import os
 import platform
 import re
 import resource
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -233,6 +234,8 @@ def main():
                     "catchup_1000 fanout fanout_5ms mem_full mem_small)")
     ap.add_argument("--servers", default="ringbus,redis")
     ap.add_argument("--ringbus-bin", help="use this ringbus binary (skips its build)")
+    ap.add_argument("--ringbus-args", default="",
+                    help="extra ringbus flags, e.g. '--worker-threads 1' (shell-quoted)")
     ap.add_argument("--skip-build", action="store_true")
     ap.add_argument("--out", default=os.path.join(REPO, "target", "load"),
                     help="where latest.json and latest.md go (a dated copy of the JSON "
@@ -252,16 +255,21 @@ def main():
         ringbus_bin = os.path.abspath(args.ringbus_bin)
     nofile = raise_nofile()
     info = machine_info(ringbus_bin)
-    info.update(rounds=args.rounds, quick=args.quick, nofile=nofile)
+    ringbus_args = shlex.split(args.ringbus_args)
+    info.update(rounds=args.rounds, quick=args.quick, nofile=nofile,
+                ringbus_args=ringbus_args)
     print("machine: %(nproc)s x %(cpu)s, kernel %(kernel)s, load %(loadavg_start)s" % info,
           file=sys.stderr)
+
+    def extra(kind):
+        return ringbus_args if kind == "ringbus" else ()
 
     samples = []
     workdir = tempfile.mkdtemp(prefix="ringbus-load-")
     running = {}
     try:
         for kind in servers:
-            running[kind] = Server(kind, ringbus_bin, workdir)
+            running[kind] = Server(kind, ringbus_bin, workdir, extra(kind))
             prefill(running[kind])
         selected = [w for w in WORKLOADS if only.search(w["name"])]
         selected += [f for f in FANOUTS if only.search(f["name"])]
@@ -290,7 +298,7 @@ def main():
             if not only.search(scenario["name"]):
                 continue
             for kind in servers:
-                srv = Server(kind, ringbus_bin, workdir)
+                srv = Server(kind, ringbus_bin, workdir, extra(kind))
                 try:
                     s = memory.measure(srv, scenario, scale if args.quick else 1.0)
                 finally:

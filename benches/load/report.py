@@ -114,11 +114,13 @@ def markdown(result):
     med, info = result["medians"], result["machine"]
     lines = [
         "Machine: %s x %s, kernel %s; %s; load average at start %s, end %s; "
-        "%d round(s)%s." % (
+        "%d round(s)%s%s." % (
             info["nproc"], info["cpu"], info["kernel"], info["redis"],
             "/".join("%.2f" % x for x in info["loadavg_start"]),
             "/".join("%.2f" % x for x in info.get("loadavg_end", ())),
-            info["rounds"], ", quick mode" if info["quick"] else ""),
+            info["rounds"], ", quick mode" if info["quick"] else "",
+            "; ringbus run with `%s`" % " ".join(info["ringbus_args"])
+            if info.get("ringbus_args") else ""),
         "",
         "| workload | server | requests/s | p50 ms | p99 ms | CPU µs/request |",
         "|---|---|---:|---:|---:|---:|",
