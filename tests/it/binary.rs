@@ -38,7 +38,8 @@ fn spawn(args: &[&str]) -> (Process, SocketAddr, u64) {
     let mut process = Process(child);
     let stderr = process.0.stderr.take().expect("stderr is piped");
     let (mut addr, mut workers) = (None, None);
-    for line in BufReader::new(stderr).lines() {
+    let mut lines = BufReader::new(stderr).lines();
+    for line in lines.by_ref() {
         let line = line.expect("log line");
         let event: serde_json::Value = serde_json::from_str(&line).expect("JSON log line");
         let fields = &event["fields"];
@@ -51,6 +52,8 @@ fn spawn(args: &[&str]) -> (Process, SocketAddr, u64) {
             _ => {}
         }
     }
+    // Keep reading, so that the server's later log lines never meet a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
     let addr = addr.expect("the binary logs the address it listens on");
     (
         process,
