@@ -165,7 +165,6 @@ where
     let mut out = Reply::detached(Protocol::Resp2);
     let mut inbuf = BytesMut::new();
     let mut parser = RequestParser::new();
-    let peer = client.handle.addr;
 
     // The settings each turn needs, read again only when CONFIG SET changed them.
     let read_settings = || {
@@ -183,7 +182,7 @@ where
         if settings.0 != state.config_generation() {
             settings = read_settings();
         }
-        let (_, max_bulk_len, qbuf_limit, out_limits) = settings;
+        let (_, max_bulk_len, qbuf_limit, ref out_limits) = settings;
         buffers::attach(out.buffer_mut());
         // Run every complete request already buffered; their replies pile up in `out`.
         let mut close = false;
@@ -197,7 +196,7 @@ where
                 Ok(Some(request)) => request,
                 Ok(None) => break,
                 Err(e) => {
-                    tracing::info!(%peer, error = %e, "protocol error, closing connection");
+                    tracing::info!(peer = %client.handle.addr, error = %e, "protocol error, closing connection");
                     out.error(&format!("ERR {e}"));
                     state.stats.record_error("ERR");
                     close = true;
@@ -209,14 +208,18 @@ where
                 client.take_pushes(&mut out);
             }
             // The commands borrow the arguments; the request's bytes are released
-            // when it has run.
-            let mut argv = Argv::new();
-            request.fill(&mut argv);
-            let flow = execute(&state, &mut client, &mut out, &argv);
-            drop(argv);
-            drop(request);
+            // when it has run. Both end with this block, not merely dropped: a
+            // local still in scope at an `.await` below takes room in every
+            // connection's task whether or not it holds anything (the argument
+            // vector alone is 264 bytes).
+            let flow = {
+                let request = request;
+                let mut argv = Argv::new();
+                request.fill(&mut argv);
+                execute(&state, &mut client, &mut out, &argv)
+            };
             ran += 1;
-            if client.over_output_limit(&state, &out_limits, &out) {
+            if client.over_output_limit(&state, out_limits, &out) {
                 break 'conn;
             }
             match flow {
@@ -254,7 +257,7 @@ where
             }
         }
         client.take_pushes(&mut out);
-        if !out.is_empty() && client.over_output_limit(&state, &out_limits, &out) {
+        if !out.is_empty() && client.over_output_limit(&state, out_limits, &out) {
             break;
         }
         if ran > 1 && !out.is_empty() {
@@ -278,7 +281,7 @@ where
         let queued = inbuf.len() + parser.pending_bytes();
         client.handle.qbuf.store(queued, Ordering::Relaxed);
         if queued as u64 > qbuf_limit {
-            tracing::warn!(%peer, queued, "closing client that reached max query buffer length");
+            tracing::warn!(peer = %client.handle.addr, queued, "closing client that reached max query buffer length");
             break;
         }
         park_buffers(&mut inbuf, &mut out);
@@ -298,7 +301,7 @@ where
                     client.handle.mark_active();
                 }
                 Err(e) => {
-                    tracing::info!(%peer, error = %e, "read failed, closing connection");
+                    tracing::info!(peer = %client.handle.addr, error = %e, "read failed, closing connection");
                     break;
                 }
             },
@@ -433,14 +436,15 @@ where
     client.handle.set_blocked(true);
     // The bell is borrowed by the wait and handed back to the client after it.
     let keep = {
-        // Made once for the whole wait: re-creating them at every turn of the loop
-        // would register and unregister them each time.
-        let timeout = async {
-            match deadline {
-                Some(at) => tokio::time::sleep_until(at).await,
-                None => std::future::pending::<()>().await,
-            }
-        };
+        // Made once for the whole wait: re-creating it at every turn of the loop
+        // would register and unregister it each time. Boxed, and only when there
+        // is a deadline: a timer is 112 bytes, which every connection's task
+        // would otherwise carry, and most blocked readers wait with BLOCK 0.
+        let mut timer = deadline.map(|at| Box::pin(tokio::time::sleep_until(at)));
+        let timeout = std::future::poll_fn(|cx| match timer.as_mut() {
+            Some(sleep) => sleep.as_mut().poll(cx),
+            None => std::task::Poll::Pending,
+        });
         tokio::pin!(timeout);
         loop {
             park_buffers(inbuf, out);

@@ -240,16 +240,15 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let id = handle.id;
-    let peer = handle.addr;
     let (protected, has_password) = {
         let cfg = state.config();
         (cfg.protected_mode, cfg.requirepass.is_some())
     };
-    if protected && protected_mode_denies(has_password, peer.ip()) {
+    if protected && protected_mode_denies(has_password, handle.addr.ip()) {
         refuse(
             &state,
             &mut stream,
-            peer,
+            handle.addr,
             DENIED,
             RejectReason::ProtectedMode,
         )
@@ -353,5 +352,32 @@ mod tests {
         assert!(!protected_mode_denies(false, mapped));
         assert!(protected_mode_denies(false, remote));
         assert!(!protected_mode_denies(true, remote));
+    }
+
+    /// Every connection's task holds this future for as long as the client is
+    /// connected, parked readers included, so its size is memory per reader (see
+    /// BENCHMARKS.md, "Memory per reader"). It was 1,656 bytes while the argument
+    /// vector, the request and an unused timer stayed in it across every `.await`.
+    #[tokio::test]
+    async fn a_connection_task_stays_small() {
+        fn size_of<F: std::future::Future>(_: &F) -> usize {
+            std::mem::size_of::<F>()
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind on loopback");
+        let addr = listener.local_addr().expect("local address");
+        let stream = TcpStream::connect(addr).await.expect("connect on loopback");
+        let store = Arc::new(crate::store::Store::new(1, Default::default()));
+        let state = Arc::new(ServerState::new(Default::default(), 0, store));
+        let handle = state.clients.register(addr, addr);
+        let task = admit_stream(stream, Arc::clone(&state), handle);
+        let size = size_of(&task);
+        assert!(
+            size <= 1_200,
+            "a connection's future is {size} bytes: look for a local that lives across an \
+             `.await` in server::connection without needing to (cargo +nightly rustc \
+             --release --lib -- -Zprint-type-sizes lists them)"
+        );
     }
 }
