@@ -185,6 +185,13 @@ impl PubSub {
 pub struct Subscriptions {
     state: SharedState,
     handle: Arc<ClientHandle>,
+    /// Allocated by the first subscription: every connection's task holds this
+    /// struct, and most connections never subscribe (the sets are 72 bytes).
+    sets: Option<Box<Sets>>,
+}
+
+#[derive(Debug, Default)]
+struct Sets {
     channels: HashSet<Bytes>,
     /// In subscription order, as Redis 7.0 keeps them.
     patterns: Vec<Bytes>,
@@ -196,14 +203,15 @@ impl Subscriptions {
         Subscriptions {
             state,
             handle,
-            channels: HashSet::new(),
-            patterns: Vec::new(),
+            sets: None,
         }
     }
 
     /// Channels plus patterns (the count subscribe confirmations carry).
     pub fn count(&self) -> usize {
-        self.channels.len() + self.patterns.len()
+        self.sets
+            .as_ref()
+            .map_or(0, |s| s.channels.len() + s.patterns.len())
     }
 
     /// True when subscribed to anything (Redis's `CLIENT_PUBSUB`).
@@ -211,21 +219,26 @@ impl Subscriptions {
         self.count() > 0
     }
 
+    fn sets(&mut self) -> &mut Sets {
+        self.sets.get_or_insert_with(Box::default)
+    }
+
     fn publish_counts(&self) {
-        self.handle
-            .sub_channels
-            .store(self.channels.len(), Ordering::Relaxed);
-        self.handle
-            .sub_patterns
-            .store(self.patterns.len(), Ordering::Relaxed);
+        let (channels, patterns) = self
+            .sets
+            .as_ref()
+            .map_or((0, 0), |s| (s.channels.len(), s.patterns.len()));
+        self.handle.sub_channels.store(channels, Ordering::Relaxed);
+        self.handle.sub_patterns.store(patterns, Ordering::Relaxed);
     }
 
     /// SUBSCRIBE one channel (again is a no-op). The name is copied when new: the
     /// subscription outlives the request.
     pub fn subscribe(&mut self, channel: &[u8]) {
-        if !self.channels.contains(channel) {
+        let sets = self.sets();
+        if !sets.channels.contains(channel) {
             let channel = Bytes::copy_from_slice(channel);
-            self.channels.insert(channel.clone());
+            sets.channels.insert(channel.clone());
             self.state
                 .pubsub
                 .add(false, &channel, &self.handle, &self.state.stats);
@@ -235,7 +248,10 @@ impl Subscriptions {
 
     /// UNSUBSCRIBE one channel; false when not subscribed to it.
     pub fn unsubscribe(&mut self, channel: &[u8]) -> bool {
-        let had = self.channels.remove(channel);
+        let had = self
+            .sets
+            .as_mut()
+            .is_some_and(|s| s.channels.remove(channel));
         if had {
             self.state
                 .pubsub
@@ -247,9 +263,10 @@ impl Subscriptions {
 
     /// PSUBSCRIBE one pattern (again is a no-op). The pattern is copied when new.
     pub fn psubscribe(&mut self, pattern: &[u8]) {
-        if !self.patterns.iter().any(|p| p.as_ref() == pattern) {
+        let sets = self.sets();
+        if !sets.patterns.iter().any(|p| p.as_ref() == pattern) {
             let pattern = Bytes::copy_from_slice(pattern);
-            self.patterns.push(pattern.clone());
+            sets.patterns.push(pattern.clone());
             self.state
                 .pubsub
                 .add(true, &pattern, &self.handle, &self.state.stats);
@@ -259,10 +276,13 @@ impl Subscriptions {
 
     /// PUNSUBSCRIBE one pattern; false when not subscribed to it.
     pub fn punsubscribe(&mut self, pattern: &[u8]) -> bool {
-        let Some(at) = self.patterns.iter().position(|p| p.as_ref() == pattern) else {
+        let Some(sets) = self.sets.as_mut() else {
             return false;
         };
-        self.patterns.remove(at);
+        let Some(at) = sets.patterns.iter().position(|p| p.as_ref() == pattern) else {
+            return false;
+        };
+        sets.patterns.remove(at);
         self.state
             .pubsub
             .remove(true, pattern, self.handle.id, &self.state.stats);
@@ -272,25 +292,32 @@ impl Subscriptions {
 
     /// The subscribed channels (any order).
     pub fn channels(&self) -> Vec<Bytes> {
-        self.channels.iter().cloned().collect()
+        self.sets
+            .as_ref()
+            .map_or_else(Vec::new, |s| s.channels.iter().cloned().collect())
     }
 
     /// The subscribed patterns, in subscription order.
     pub fn patterns(&self) -> Vec<Bytes> {
-        self.patterns.clone()
+        self.sets
+            .as_ref()
+            .map_or_else(Vec::new, |s| s.patterns.clone())
     }
 
-    /// Leaves every channel and pattern (RESET, disconnect).
+    /// Leaves every channel and pattern (RESET, disconnect), and frees the sets.
     pub fn clear(&mut self) {
-        for channel in std::mem::take(&mut self.channels) {
-            self.state
-                .pubsub
-                .remove(false, &channel, self.handle.id, &self.state.stats);
-        }
-        for pattern in std::mem::take(&mut self.patterns) {
-            self.state
-                .pubsub
-                .remove(true, &pattern, self.handle.id, &self.state.stats);
+        if let Some(sets) = self.sets.take() {
+            let Sets { channels, patterns } = *sets;
+            for channel in channels {
+                self.state
+                    .pubsub
+                    .remove(false, &channel, self.handle.id, &self.state.stats);
+            }
+            for pattern in patterns {
+                self.state
+                    .pubsub
+                    .remove(true, &pattern, self.handle.id, &self.state.stats);
+            }
         }
         self.publish_counts();
     }
