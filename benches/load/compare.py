@@ -231,7 +231,7 @@ def main():
                     help="a tenth of the requests, one round: checks the harness")
     ap.add_argument("--only", default="", help="regex on workload names "
                     "(xadd_p16 xadd_p1 xadd_10k_p16 xrange_100 xrevrange_10 xread_10 "
-                    "catchup_1000 fanout fanout_5ms mem_full mem_small)")
+                    "catchup_1000 fanout fanout_5ms mem_full mem_small mem_readers)")
     ap.add_argument("--servers", default="ringbus,redis")
     ap.add_argument("--ringbus-bin", help="use this ringbus binary (skips its build)")
     ap.add_argument("--ringbus-args", default="",
@@ -308,6 +308,21 @@ def main():
                 print("memory %-10s %-8s %.1f bytes/event (%d events)" % (
                     scenario["name"], kind, s["bytes_per_event"], s["events"]),
                     file=sys.stderr)
+        for scenario in memory.READER_SCENARIOS:
+            if not only.search(scenario["name"]):
+                continue
+            for kind in servers:
+                srv = Server(kind, ringbus_bin, workdir, extra(kind))
+                try:
+                    s = memory.measure_readers(srv, scenario, scale if args.quick else 1.0)
+                finally:
+                    srv.stop()
+                s.update(workload=scenario["name"], server=kind, round=0)
+                samples.append(s)
+                print("memory %-10s %-8s %.0f bytes/reader parked, %.0f after a delivery "
+                      "(%d readers)" % (scenario["name"], kind, s["bytes_per_reader_parked"],
+                                        s["bytes_per_reader_served"], s["readers"]),
+                      file=sys.stderr)
     finally:
         for srv in running.values():
             srv.stop()

@@ -1,13 +1,15 @@
-"""Resident memory per buffered event: a fresh server's VmRSS before and after
-loading sessions x tracks x events with pipelined XADDs, divided by the events."""
+"""Resident memory on a fresh server, from its VmRSS before and after: per buffered
+event (sessions x tracks x events loaded with pipelined XADDs), and per reader
+parked in XREAD BLOCK."""
 
 import random
 import time
 
-from resp import rss_bytes
-from workloads import MEMORY, TRACKS
+from resp import Client, encode, rss_bytes
+from workloads import MEMORY, READERS, TRACKS
 
 SCENARIOS = MEMORY
+READER_SCENARIOS = READERS
 BATCH = 2000
 
 
@@ -71,4 +73,66 @@ def measure(server, scenario, scale=1.0):
         "rss_after": after,
         "bytes_per_event": (after - before) / count,
         "xlen_check": sample_len,
+    }
+
+
+def _wait_blocked(control, n, timeout=60.0):
+    """Waits until the server counts `n` clients in a blocking command."""
+    deadline = time.monotonic() + timeout
+    while True:
+        info = control.cmd("INFO", "clients").decode()
+        blocked = next((int(line.split(":", 1)[1]) for line in info.splitlines()
+                        if line.startswith("blocked_clients:")), None)
+        if blocked == n:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError("%d clients blocked after %.0f s, expected %d"
+                               % (blocked or 0, timeout, n))
+        time.sleep(0.1)
+
+
+def measure_readers(server, scenario, scale=1.0):
+    """Parks `readers` connections to `server` (fresh) in XREAD BLOCK 0 on one
+    stream and reports RSS bytes per reader: parked, then parked again after one
+    append was delivered to each. Each reading waits `settle_s` first, so that
+    both servers are measured as they stay, not as they pass: Redis shrinks the
+    query buffer of a client idle for 2 seconds, and jemalloc returns freed pages
+    to the kernel over about 10 (its dirty decay)."""
+    n = max(1, int(scenario["readers"] * scale))
+    key = scenario["key"]
+    request = encode("XREAD", "BLOCK", 0, "STREAMS", key, "$")
+    control = server.client()
+    readers = []
+    try:
+        control.cmd("XADD", key, "*", "role", "user", "data", "first")
+        time.sleep(0.5)
+        before = rss_bytes(server.pid)
+        for _ in range(n):
+            # A small read buffer: thousands of them live in this process.
+            readers.append(Client(server.port, buffering=4096))
+            readers[-1].sock.sendall(request)
+        _wait_blocked(control, n)
+        time.sleep(scenario["settle_s"])
+        parked = rss_bytes(server.pid)
+        control.cmd("XADD", key, "*", "role", "assistant", "data", "x" * 90)
+        for r in readers:
+            reply = r.read()
+            if not (isinstance(reply, list) and len(reply) == 1):
+                raise RuntimeError("%s: a reader got %r, not one stream's entries"
+                                   % (server.kind, reply))
+            r.sock.sendall(request)
+        _wait_blocked(control, n)
+        time.sleep(scenario["settle_s"])
+        served = rss_bytes(server.pid)
+    finally:
+        for r in readers:
+            r.close()
+        control.close()
+    return {
+        "readers": n,
+        "rss_before": before,
+        "rss_parked": parked,
+        "rss_served": served,
+        "bytes_per_reader_parked": (parked - before) / n,
+        "bytes_per_reader_served": (served - before) / n,
     }

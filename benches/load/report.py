@@ -1,6 +1,6 @@
 """Turns the medians of a load comparison into target rows and a markdown report."""
 
-from workloads import FANOUTS, MEMORY, WORKLOADS
+from workloads import FANOUTS, MEMORY, READERS, WORKLOADS
 
 
 import statistics
@@ -94,6 +94,13 @@ def rows(medians, samples=()):
             out.append(_row("Memory per event: %s" % s["title"], "B",
                             m["ringbus"]["bytes_per_event"], m["redis"]["bytes_per_event"],
                             s["target"], False))
+    for s in READERS:
+        m = medians.get(s["name"])
+        if m and "ringbus" in m and "redis" in m:
+            for key, when in (("bytes_per_reader_parked", "parked"),
+                              ("bytes_per_reader_served", "after a delivery")):
+                out.append(_row("Memory per reader: %s, %s" % (s["title"], when), "B",
+                                m["ringbus"][key], m["redis"][key], None, False))
     return out
 
 

@@ -24,10 +24,10 @@ class RespError(Exception):
 class Client:
     """A blocking connection that reads whole replies."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=60.0):
+    def __init__(self, port, host="127.0.0.1", timeout=60.0, buffering=1 << 16):
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.rfile = self.sock.makefile("rb", buffering=1 << 16)
+        self.rfile = self.sock.makefile("rb", buffering=buffering)
 
     def close(self):
         self.rfile.close()

@@ -150,3 +150,14 @@ MEMORY = [
      "sessions": 50_000, "events": 5, "target": 0.3},
 ]
 TRACKS = ["conversation", "insights"]
+
+# Memory per connected reader, on a fresh server: `readers` connections parked in
+# XREAD BLOCK 0 on one stream, measured once parked and again after one append has
+# been delivered to every reader and each has parked again (a tailing reader's
+# steady state), each time `settle_s` after the last reader parked. Not one of the
+# issue's targets: reported because readers (browser tabs behind a gateway,
+# workers tailing sessions) are what a deployment sizes for.
+READERS = [
+    {"name": "mem_readers", "title": "5,000 readers in XREAD BLOCK",
+     "readers": 5000, "key": "readers:conversation", "settle_s": 15},
+]
