@@ -294,34 +294,30 @@ def main():
                     time.sleep(0.3)
         for kind in servers:
             running.pop(kind).stop()
-        for scenario in memory.SCENARIOS:
+        # Each memory scenario on a fresh server of each kind: what it measures,
+        # and how its line reads.
+        def per_event(s):
+            return "%.1f bytes/event (%d events)" % (s["bytes_per_event"], s["events"])
+
+        def per_reader(s):
+            return "%.0f bytes/reader parked, %.0f after a delivery (%d readers)" % (
+                s["bytes_per_reader_parked"], s["bytes_per_reader_served"], s["readers"])
+
+        scenarios = [(sc, memory.measure, per_event) for sc in memory.SCENARIOS]
+        scenarios += [(sc, memory.measure_readers, per_reader)
+                      for sc in memory.READER_SCENARIOS]
+        for scenario, measure, describe in scenarios:
             if not only.search(scenario["name"]):
                 continue
             for kind in servers:
                 srv = Server(kind, ringbus_bin, workdir, extra(kind))
                 try:
-                    s = memory.measure(srv, scenario, scale if args.quick else 1.0)
+                    s = measure(srv, scenario, scale if args.quick else 1.0)
                 finally:
                     srv.stop()
                 s.update(workload=scenario["name"], server=kind, round=0)
                 samples.append(s)
-                print("memory %-10s %-8s %.1f bytes/event (%d events)" % (
-                    scenario["name"], kind, s["bytes_per_event"], s["events"]),
-                    file=sys.stderr)
-        for scenario in memory.READER_SCENARIOS:
-            if not only.search(scenario["name"]):
-                continue
-            for kind in servers:
-                srv = Server(kind, ringbus_bin, workdir, extra(kind))
-                try:
-                    s = memory.measure_readers(srv, scenario, scale if args.quick else 1.0)
-                finally:
-                    srv.stop()
-                s.update(workload=scenario["name"], server=kind, round=0)
-                samples.append(s)
-                print("memory %-10s %-8s %.0f bytes/reader parked, %.0f after a delivery "
-                      "(%d readers)" % (scenario["name"], kind, s["bytes_per_reader_parked"],
-                                        s["bytes_per_reader_served"], s["readers"]),
+                print("memory %-10s %-8s %s" % (scenario["name"], kind, describe(s)),
                       file=sys.stderr)
     finally:
         for srv in running.values():
