@@ -178,7 +178,7 @@ pub fn reset(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> Res {
     client.reply_mode = ReplyMode::On;
     client.skip_next = false;
     client.authenticated = ctx.server.config().requirepass.is_none();
-    *client.handle.name.lock() = None;
+    client.handle.edit_names(|n| n.name = None);
     client.handle.no_evict.store(false, Ordering::Relaxed);
     ctx.out.set_protocol(Protocol::Resp2);
     client.handle.resp.store(2, Ordering::Relaxed);
@@ -209,7 +209,8 @@ fn set_name(ctx: &mut Ctx<'_>, name: &[u8]) -> Result<(), CommandError> {
             "Client names cannot contain spaces, newlines or special characters.",
         ));
     }
-    *ctx.client.handle.name.lock() = (!name.is_empty()).then(|| Bytes::copy_from_slice(name));
+    let name = (!name.is_empty()).then(|| Bytes::copy_from_slice(name));
+    ctx.client.handle.edit_names(|n| n.name = name);
     Ok(())
 }
 
@@ -277,7 +278,7 @@ pub fn client(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
             set_name(ctx, argv[2])?;
             ctx.out.ok();
         }
-        b"getname" => match ctx.client.handle.name.lock().clone() {
+        b"getname" => match ctx.client.handle.names().name {
             Some(name) => ctx.out.bulk(&name),
             None => ctx.out.null(),
         },
@@ -365,10 +366,10 @@ fn client_unblock(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Result<(), CommandError>
 
 /// CLIENT SETINFO LIB-NAME|LIB-VER value (Redis 7.2; redis-py and others send it).
 fn client_setinfo(ctx: &mut Ctx<'_>, attr: &[u8], value: &[u8]) -> Result<(), CommandError> {
-    let slot = if attr.eq_ignore_ascii_case(b"lib-name") {
-        &ctx.client.handle.lib_name
+    let lib_name = if attr.eq_ignore_ascii_case(b"lib-name") {
+        true
     } else if attr.eq_ignore_ascii_case(b"lib-ver") {
-        &ctx.client.handle.lib_ver
+        false
     } else {
         return Err(CommandError::err(format!(
             "Unrecognized option '{}'",
@@ -381,7 +382,14 @@ fn client_setinfo(ctx: &mut Ctx<'_>, attr: &[u8], value: &[u8]) -> Result<(), Co
             lossy(attr, 128)
         )));
     }
-    *slot.lock() = (!value.is_empty()).then(|| Bytes::copy_from_slice(value));
+    let value = (!value.is_empty()).then(|| Bytes::copy_from_slice(value));
+    ctx.client.handle.edit_names(|n| {
+        if lib_name {
+            n.lib_name = value;
+        } else {
+            n.lib_ver = value;
+        }
+    });
     ctx.out.ok();
     Ok(())
 }
