@@ -34,11 +34,13 @@ pub(crate) fn parse_block_timeout(arg: &[u8]) -> Result<Option<Duration>, Comman
 type HeldKey = SmallVec<[u8; 24]>;
 
 /// A parsed XREAD: each stream with the ID it reads after. Kept, emptied, by the
-/// client between blocking reads ([`BlockingOp::into_spare`]).
+/// client between blocking reads ([`BlockingOp::into_spare`]). Room for one key
+/// inline, the usual tailing read: a parked reader holds this for as long as it
+/// waits, so every inline slot it does not use is memory per reader.
 #[derive(Debug, Default)]
 struct XRead {
     keys: SmallVec<[HeldKey; 1]>,
-    after: SmallVec<[StreamId; 4]>,
+    after: SmallVec<[StreamId; 1]>,
     count: Option<usize>,
     /// See [`Registered`].
     registered: SmallVec<[Registration; 1]>,
@@ -156,7 +158,7 @@ pub fn xread(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     } = ReadArgs::parse(argv, false)?;
     let rest = &argv[streams_at..];
     let (keys, ids) = rest.split_at(n);
-    let mut after: SmallVec<[StreamId; 4]> = SmallVec::with_capacity(n);
+    let mut after: SmallVec<[StreamId; 1]> = SmallVec::with_capacity(n);
     for (key, id) in keys.iter().zip(ids) {
         after.push(match *id {
             // Only `$` and `+` need the stream; an explicit ID is parsed alone.
@@ -378,6 +380,13 @@ mod tests {
         );
         let spare = spare.downcast::<XRead>().expect("the same type comes back");
         assert!(spare.keys.is_empty() && spare.after.is_empty() && spare.registered.is_empty());
+    }
+
+    #[test]
+    fn a_parked_read_stays_small() {
+        // Boxed and held by every blocked reader; 152 bytes with four IDs inline.
+        let size = std::mem::size_of::<XRead>();
+        assert!(size <= 104, "XRead grew to {size} bytes");
     }
 
     #[test]

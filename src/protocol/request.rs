@@ -58,7 +58,7 @@ impl Request<'_> {
                 argv.extend(
                     spans
                         .iter()
-                        .map(|&(a, b)| bytes.get(a..b).unwrap_or_default()),
+                        .map(|&(a, b)| bytes.get(a as usize..b as usize).unwrap_or_default()),
                 );
             }
             Request::Owned(args) => argv.extend(args.iter().map(|a| &a[..])),
