@@ -155,159 +155,166 @@ pub const FLUSH_AT: usize = 64 * 1024;
 /// Serves one client until it quits, is killed, idles out, breaks the protocol, or
 /// the server shuts down. Generic over the byte stream so tests can use in-memory
 /// pipes. The caller has registered `handle` and unregisters it afterwards.
-pub async fn serve_connection<S>(mut stream: S, state: SharedState, handle: Arc<ClientHandle>)
+///
+/// A plain function returning an `async move` block rather than an `async fn`:
+/// an `async fn` keeps its arguments twice in the future (as captured and as
+/// moved into the body), 40 bytes a connection for nothing.
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an async fn would keep the arguments twice in every connection's task"
+)]
+pub fn serve_connection<S>(
+    mut stream: S,
+    state: SharedState,
+    handle: Arc<ClientHandle>,
+) -> impl Future<Output = ()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let authenticated = state.config().requirepass.is_none();
-    let mut client = Client::new(&state, handle, authenticated);
-    // Both buffers are borrowed from the thread's spares while they hold bytes.
-    let mut out = Reply::detached(Protocol::Resp2);
-    let mut inbuf = BytesMut::new();
-    let mut parser = RequestParser::new();
+    async move {
+        let authenticated = state.config().requirepass.is_none();
+        let mut client = Client::new(&state, handle, authenticated);
+        // Both buffers are borrowed from the thread's spares while they hold bytes.
+        let mut out = Reply::detached(Protocol::Resp2);
+        let mut inbuf = BytesMut::new();
+        let mut parser = RequestParser::new();
 
-    // The settings each turn needs, read again only when CONFIG SET changed them.
-    let read_settings = || {
-        let generation = state.config_generation();
-        let cfg = state.config();
-        (
-            generation,
-            cfg.proto_max_bulk_len,
-            cfg.client_query_buffer_limit,
-            cfg.client_output_buffer_limit,
-        )
-    };
-    let mut settings = read_settings();
-    'conn: loop {
-        if settings.0 != state.config_generation() {
-            settings = read_settings();
-        }
-        let (_, max_bulk_len, qbuf_limit, ref out_limits) = settings;
-        buffers::attach(out.buffer_mut());
-        // Run every complete request already buffered; their replies pile up in `out`.
-        let mut close = false;
-        let mut ran = 0usize;
-        loop {
-            let limits = ParseLimits {
-                max_bulk_len,
-                authenticated: client.authenticated,
-            };
-            let request = match parser.next_request(&mut inbuf, &limits) {
-                Ok(Some(request)) => request,
-                Ok(None) => break,
-                Err(e) => {
-                    tracing::info!(peer = %client.handle.addr, error = %e, "protocol error, closing connection");
-                    out.error(&format!("ERR {e}"));
-                    state.stats.record_error("ERR");
-                    close = true;
-                    break;
-                }
-            };
-            if client.subscriptions.active() {
-                // Messages published before this request go out before its reply.
-                client.take_pushes(&mut out);
+        // The settings each turn needs, fetched again only when CONFIG SET changed
+        // the configuration.
+        let (mut generation, mut settings) = state.connection_settings();
+        'conn: loop {
+            if generation != state.config_generation() {
+                (generation, settings) = state.connection_settings();
             }
-            // The commands borrow the arguments; the request's bytes are released
-            // when it has run. Both end with this block, not merely dropped: a
-            // local still in scope at an `.await` below takes room in every
-            // connection's task whether or not it holds anything (the argument
-            // vector alone is 264 bytes).
-            let flow = {
-                let request = request;
-                let mut argv = Argv::new();
-                request.fill(&mut argv);
-                execute(&state, &mut client, &mut out, &argv)
-            };
-            ran += 1;
-            if client.over_output_limit(&state, out_limits, &out) {
-                break 'conn;
-            }
-            match flow {
-                Flow::Continue => {
-                    if out.len() >= FLUSH_AT
-                        && flush(&mut stream, &state, &client, &mut out).await.is_err()
-                    {
-                        break 'conn;
-                    }
-                }
-                Flow::Close => {
-                    close = true;
-                    break;
-                }
-                Flow::Block(blocked) => {
-                    // Replies to earlier requests go out before the client parks.
-                    if flush(&mut stream, &state, &client, &mut out).await.is_err() {
-                        break 'conn;
-                    }
-                    let waited = wait_blocked(
-                        &mut stream,
-                        &state,
-                        &mut client,
-                        &mut out,
-                        &mut inbuf,
-                        qbuf_limit,
-                        blocked,
-                    )
-                    .await;
-                    if !waited {
+            let max_bulk_len = settings.proto_max_bulk_len;
+            let qbuf_limit = settings.client_query_buffer_limit;
+            let out_limits = &settings.client_output_buffer_limit;
+            buffers::attach(out.buffer_mut());
+            // Run every complete request already buffered; their replies pile up in `out`.
+            let mut close = false;
+            let mut ran = 0usize;
+            loop {
+                let limits = ParseLimits {
+                    max_bulk_len,
+                    authenticated: client.authenticated,
+                };
+                let request = match parser.next_request(&mut inbuf, &limits) {
+                    Ok(Some(request)) => request,
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::info!(peer = %client.handle.addr, error = %e, "protocol error, closing connection");
+                        out.error(&format!("ERR {e}"));
+                        state.stats.record_error("ERR");
                         close = true;
                         break;
                     }
+                };
+                if client.subscriptions.active() {
+                    // Messages published before this request go out before its reply.
+                    client.take_pushes(&mut out);
+                }
+                // The commands borrow the arguments; the request's bytes are released
+                // when it has run. Both end with this block, not merely dropped: a
+                // local still in scope at an `.await` below takes room in every
+                // connection's task whether or not it holds anything (the argument
+                // vector alone is 264 bytes).
+                let flow = {
+                    let request = request;
+                    let mut argv = Argv::new();
+                    request.fill(&mut argv);
+                    execute(&state, &mut client, &mut out, &argv)
+                };
+                ran += 1;
+                if client.over_output_limit(&state, out_limits, &out) {
+                    break 'conn;
+                }
+                match flow {
+                    Flow::Continue => {
+                        if out.len() >= FLUSH_AT
+                            && flush(&mut stream, &state, &client, &mut out).await.is_err()
+                        {
+                            break 'conn;
+                        }
+                    }
+                    Flow::Close => {
+                        close = true;
+                        break;
+                    }
+                    Flow::Block(blocked) => {
+                        // Replies to earlier requests go out before the client parks.
+                        if flush(&mut stream, &state, &client, &mut out).await.is_err() {
+                            break 'conn;
+                        }
+                        let waited = wait_blocked(
+                            &mut stream,
+                            &state,
+                            &mut client,
+                            &mut out,
+                            &mut inbuf,
+                            qbuf_limit,
+                            blocked,
+                        )
+                        .await;
+                        if !waited {
+                            close = true;
+                            break;
+                        }
+                    }
                 }
             }
-        }
-        client.take_pushes(&mut out);
-        if !out.is_empty() && client.over_output_limit(&state, out_limits, &out) {
-            break;
-        }
-        if ran > 1 && !out.is_empty() {
-            // A pipelined batch: let the other connections that became readable
-            // run their batches first (a yielded task runs again after the worker
-            // polls for I/O), so the replies go out together, as Redis writes them
-            // all before it sleeps. A client with many connections (a load
-            // generator, a pool) is then woken once per round instead of once per
-            // reply: in paired runs of XADD with 16-deep pipelines this cut the
-            // server's kernel time by about a third and its CPU per request by
-            // about 4 %. A lone request is answered at once: yielding it too
-            // doubled the p99 of one-request-at-a-time clients, for no CPU saved.
-            tokio::task::yield_now().await;
-        }
-        if flush(&mut stream, &state, &client, &mut out).await.is_err() {
-            break;
-        }
-        if close {
-            break;
-        }
-        let queued = inbuf.len() + parser.pending_bytes();
-        client.handle.qbuf.store(queued, Ordering::Relaxed);
-        if queued as u64 > qbuf_limit {
-            tracing::warn!(peer = %client.handle.addr, queued, "closing client that reached max query buffer length");
-            break;
-        }
-        park_buffers(&mut inbuf, &mut out);
-        // An idle client is closed by the server's upkeep (`timeout`), through the
-        // signal, as Redis's cron closes it.
-        tokio::select! {
-            biased;
-            // Shutdown kills every client: one signal to watch. Pushes are moved
-            // to `out` at the top of the loop; a stale CLIENT UNBLOCK is dropped.
-            raised = client.handle.signal.taken() => if raised.kill() {
+            client.take_pushes(&mut out);
+            if !out.is_empty() && client.over_output_limit(&state, out_limits, &out) {
                 break;
-            },
-            read = read_request(&mut stream, &mut inbuf) => match read {
-                Ok(0) => break,
-                Ok(n) => {
-                    state.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
-                    client.handle.mark_active();
-                }
-                Err(e) => {
-                    tracing::info!(peer = %client.handle.addr, error = %e, "read failed, closing connection");
+            }
+            if ran > 1 && !out.is_empty() {
+                // A pipelined batch: let the other connections that became readable
+                // run their batches first (a yielded task runs again after the worker
+                // polls for I/O), so the replies go out together, as Redis writes them
+                // all before it sleeps. A client with many connections (a load
+                // generator, a pool) is then woken once per round instead of once per
+                // reply: in paired runs of XADD with 16-deep pipelines this cut the
+                // server's kernel time by about a third and its CPU per request by
+                // about 4 %. A lone request is answered at once: yielding it too
+                // doubled the p99 of one-request-at-a-time clients, for no CPU saved.
+                tokio::task::yield_now().await;
+            }
+            if flush(&mut stream, &state, &client, &mut out).await.is_err() {
+                break;
+            }
+            if close {
+                break;
+            }
+            let queued = inbuf.len() + parser.pending_bytes();
+            client.handle.qbuf.store(queued, Ordering::Relaxed);
+            if queued as u64 > qbuf_limit {
+                tracing::warn!(peer = %client.handle.addr, queued, "closing client that reached max query buffer length");
+                break;
+            }
+            park_buffers(&mut inbuf, &mut out);
+            // An idle client is closed by the server's upkeep (`timeout`), through the
+            // signal, as Redis's cron closes it.
+            tokio::select! {
+                biased;
+                // Shutdown kills every client: one signal to watch. Pushes are moved
+                // to `out` at the top of the loop; a stale CLIENT UNBLOCK is dropped.
+                raised = client.handle.signal.taken() => if raised.kill() {
                     break;
-                }
-            },
+                },
+                read = read_request(&mut stream, &mut inbuf) => match read {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        state.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                        client.handle.mark_active();
+                    }
+                    Err(e) => {
+                        tracing::info!(peer = %client.handle.addr, error = %e, "read failed, closing connection");
+                        break;
+                    }
+                },
+            }
         }
+        let _ = stream.shutdown().await;
     }
-    let _ = stream.shutdown().await;
 }
 
 /// Writes everything buffered in `out`. A write the client does not take (it stops
@@ -414,15 +421,18 @@ where
 /// passes, or the client goes. Bytes the client sends meanwhile are kept for after
 /// (as Redis, a blocked client's further requests wait). Returns false when the
 /// connection must close.
-async fn wait_blocked<S>(
-    stream: &mut S,
-    state: &SharedState,
-    client: &mut Client,
-    out: &mut Reply,
-    inbuf: &mut BytesMut,
+///
+/// Not an `async fn`, for the reason [`serve_connection`] is not: every
+/// connection's task has room for this future, blocked or not.
+fn wait_blocked<'a, S>(
+    stream: &'a mut S,
+    state: &'a SharedState,
+    client: &'a mut Client,
+    out: &'a mut Reply,
+    inbuf: &'a mut BytesMut,
     qbuf_limit: u64,
     blocked: Blocked,
-) -> bool
+) -> impl Future<Output = bool> + 'a
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -431,94 +441,96 @@ where
         bell,
         mut op,
     } = blocked;
-    // A CLIENT UNBLOCK that raced with the end of an earlier block is stale.
-    *client.handle.unblock.lock() = None;
-    client.handle.set_blocked(true);
-    // The bell is borrowed by the wait and handed back to the client after it.
-    let keep = {
-        // Made once for the whole wait: re-creating it at every turn of the loop
-        // would register and unregister it each time. Boxed, and only when there
-        // is a deadline: a timer is 112 bytes, which every connection's task
-        // would otherwise carry, and most blocked readers wait with BLOCK 0.
-        let mut timer = deadline.map(|at| Box::pin(tokio::time::sleep_until(at)));
-        let timeout = std::future::poll_fn(|cx| match timer.as_mut() {
-            Some(sleep) => sleep.as_mut().poll(cx),
-            None => std::task::Poll::Pending,
-        });
-        tokio::pin!(timeout);
-        loop {
-            park_buffers(inbuf, out);
-            tokio::select! {
-                biased;
-                raised = client.handle.signal.taken() => {
-                    if raised.kill() {
-                        break false;
-                    }
-                    buffers::attach(out.buffer_mut());
-                    // Pub/sub messages are moved to `out` below.
-                    let how = if raised.unblock() { client.handle.unblock.lock().take() } else { None };
-                    let mut ctx = Ctx { server: state, client: &mut *client, out: &mut *out };
-                    match how {
-                        Some(super::Unblock::Timeout) => {
-                            let _gate = state.store.gate.shared();
-                            op.timed_out(&mut ctx);
-                            break true;
-                        }
-                        Some(super::Unblock::Error) => {
-                            let e = CommandError::Coded("UNBLOCKED client unblocked via CLIENT UNBLOCK".into());
-                            reply_error(state, out, &e);
-                            break true;
-                        }
-                        None => {}
-                    }
-                }
-                _ = bell.rung() => {
-                    buffers::attach(out.buffer_mut());
-                    let mut ctx = Ctx { server: state, client: &mut *client, out: &mut *out };
-                    let attempt = {
-                        let _gate = state.store.gate.shared();
-                        op.attempt(&mut ctx, &bell)
-                    };
-                    match attempt {
-                        Ok(true) => break true,
-                        Ok(false) => {}
-                        Err(e) => {
-                            reply_error(state, out, &e);
-                            break true;
-                        }
-                    }
-                }
-                _ = &mut timeout => {
-                    buffers::attach(out.buffer_mut());
-                    let mut ctx = Ctx { server: state, client: &mut *client, out: &mut *out };
-                    let _gate = state.store.gate.shared();
-                    op.timed_out(&mut ctx);
-                    break true;
-                }
-                read = read_request(stream, inbuf) => match read {
-                    Ok(0) => break false,
-                    Err(e) => {
-                        tracing::info!(peer = %client.handle.addr, error = %e, "read failed, closing connection");
-                        break false;
-                    }
-                    Ok(n) => {
-                        state.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
-                        client.handle.mark_active();
-                        if inbuf.len() as u64 > qbuf_limit {
-                            tracing::warn!(peer = %client.handle.addr, "closing blocked client that reached max query buffer length");
+    async move {
+        // A CLIENT UNBLOCK that raced with the end of an earlier block is stale.
+        *client.handle.unblock.lock() = None;
+        client.handle.set_blocked(true);
+        // The bell is borrowed by the wait and handed back to the client after it.
+        let keep = {
+            // Made once for the whole wait: re-creating it at every turn of the loop
+            // would register and unregister it each time. Boxed, and only when there
+            // is a deadline: a timer is 112 bytes, which every connection's task
+            // would otherwise carry, and most blocked readers wait with BLOCK 0.
+            let mut timer = deadline.map(|at| Box::pin(tokio::time::sleep_until(at)));
+            let timeout = std::future::poll_fn(|cx| match timer.as_mut() {
+                Some(sleep) => sleep.as_mut().poll(cx),
+                None => std::task::Poll::Pending,
+            });
+            tokio::pin!(timeout);
+            loop {
+                park_buffers(inbuf, out);
+                tokio::select! {
+                    biased;
+                    raised = client.handle.signal.taken() => {
+                        if raised.kill() {
                             break false;
                         }
+                        buffers::attach(out.buffer_mut());
+                        // Pub/sub messages are moved to `out` below.
+                        let how = if raised.unblock() { client.handle.unblock.lock().take() } else { None };
+                        let mut ctx = Ctx { server: state, client: &mut *client, out: &mut *out };
+                        match how {
+                            Some(super::Unblock::Timeout) => {
+                                let _gate = state.store.gate.shared();
+                                op.timed_out(&mut ctx);
+                                break true;
+                            }
+                            Some(super::Unblock::Error) => {
+                                let e = CommandError::Coded("UNBLOCKED client unblocked via CLIENT UNBLOCK".into());
+                                reply_error(state, out, &e);
+                                break true;
+                            }
+                            None => {}
+                        }
                     }
-                },
+                    _ = bell.rung() => {
+                        buffers::attach(out.buffer_mut());
+                        let mut ctx = Ctx { server: state, client: &mut *client, out: &mut *out };
+                        let attempt = {
+                            let _gate = state.store.gate.shared();
+                            op.attempt(&mut ctx, &bell)
+                        };
+                        match attempt {
+                            Ok(true) => break true,
+                            Ok(false) => {}
+                            Err(e) => {
+                                reply_error(state, out, &e);
+                                break true;
+                            }
+                        }
+                    }
+                    _ = &mut timeout => {
+                        buffers::attach(out.buffer_mut());
+                        let mut ctx = Ctx { server: state, client: &mut *client, out: &mut *out };
+                        let _gate = state.store.gate.shared();
+                        op.timed_out(&mut ctx);
+                        break true;
+                    }
+                    read = read_request(stream, inbuf) => match read {
+                        Ok(0) => break false,
+                        Err(e) => {
+                            tracing::info!(peer = %client.handle.addr, error = %e, "read failed, closing connection");
+                            break false;
+                        }
+                        Ok(n) => {
+                            state.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                            client.handle.mark_active();
+                            if inbuf.len() as u64 > qbuf_limit {
+                                tracing::warn!(peer = %client.handle.addr, "closing blocked client that reached max query buffer length");
+                                break false;
+                            }
+                        }
+                    },
+                }
+                client.take_pushes(out);
+                if !out.is_empty() && flush(stream, state, client, out).await.is_err() {
+                    break false;
+                }
             }
-            client.take_pushes(out);
-            if !out.is_empty() && flush(stream, state, client, out).await.is_err() {
-                break false;
-            }
-        }
-    };
-    client.handle.set_blocked(false);
-    client.keep_op(op.into_spare());
-    client.return_bell(bell);
-    keep
+        };
+        client.handle.set_blocked(false);
+        client.keep_op(op.into_spare());
+        client.return_bell(bell);
+        keep
+    }
 }

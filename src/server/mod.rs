@@ -33,7 +33,7 @@ use parking_lot::{RwLock, RwLockReadGuard};
 use tokio_util::sync::CancellationToken;
 
 use crate::commands::{flags, CommandError, CommandSpec};
-use crate::config::Config;
+use crate::config::{Config, OutputLimits};
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreSettings};
 
@@ -41,15 +41,42 @@ use crate::store::{Store, StoreSettings};
 /// owns the logging setup. Returns a message when the filter cannot be applied.
 pub type LogReloader = Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
 
+/// The part of the configuration a connection reads at every turn. Shared: each
+/// connection holds an `Arc` of it (8 bytes) rather than a copy (88 bytes, the
+/// output limits being most of it), since a connection that sits parked in a
+/// read holds its copy the whole time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionSettings {
+    /// `proto-max-bulk-len`.
+    pub proto_max_bulk_len: u64,
+    /// `client-query-buffer-limit`.
+    pub client_query_buffer_limit: u64,
+    /// `client-output-buffer-limit`.
+    pub client_output_buffer_limit: OutputLimits,
+}
+
+impl ConnectionSettings {
+    fn from_config(config: &Config) -> Self {
+        ConnectionSettings {
+            proto_max_bulk_len: config.proto_max_bulk_len,
+            client_query_buffer_limit: config.client_query_buffer_limit,
+            client_output_buffer_limit: config.client_output_buffer_limit,
+        }
+    }
+}
+
 /// Everything connections share.
 pub struct ServerState {
     /// The keyspace (shared with an embedding [`crate::Broker`]).
     pub store: Arc<Store>,
     config: RwLock<Config>,
     /// Bumped each time the configuration is replaced, so a connection can keep
-    /// its copy of the settings it reads per request without taking the lock,
-    /// which every connection would otherwise write at every turn.
+    /// the settings it reads per request without taking the lock, which every
+    /// connection would otherwise write at every turn.
     config_generation: AtomicU64,
+    /// What of the configuration every connection reads per request, replaced
+    /// with it; see [`ConnectionSettings`].
+    connection_settings: RwLock<Arc<ConnectionSettings>>,
     /// Connected clients.
     pub clients: ClientRegistry,
     /// Pub/sub channels and patterns with their subscribers.
@@ -109,6 +136,7 @@ impl ServerState {
             maxmemory: AtomicU64::new(config.maxmemory),
             memory_peak: AtomicU64::new(0),
             metrics,
+            connection_settings: RwLock::new(Arc::new(ConnectionSettings::from_config(&config))),
             config: RwLock::new(config),
             config_generation: AtomicU64::new(0),
             clients: ClientRegistry::new(shutdown.clone()),
@@ -150,6 +178,10 @@ impl ServerState {
             self.store.set_settings(settings);
         }
         self.maxmemory.store(config.maxmemory, Ordering::Relaxed);
+        let connection = ConnectionSettings::from_config(&config);
+        if **self.connection_settings.read() != connection {
+            *self.connection_settings.write() = Arc::new(connection);
+        }
         *self.config.write() = config;
         self.config_generation.fetch_add(1, Ordering::Release);
     }
@@ -157,6 +189,16 @@ impl ServerState {
     /// Changes each time the configuration is replaced (see [`Self::config`]).
     pub fn config_generation(&self) -> u64 {
         self.config_generation.load(Ordering::Acquire)
+    }
+
+    /// The settings connections read per request, with the generation they are
+    /// current for: keep both, and call again when [`Self::config_generation`]
+    /// moves on.
+    pub fn connection_settings(&self) -> (u64, Arc<ConnectionSettings>) {
+        // The generation first: a change in between is then seen again at the
+        // next look, never missed.
+        let generation = self.config_generation();
+        (generation, Arc::clone(&self.connection_settings.read()))
     }
 
     /// Bytes the stored data uses: INFO `used_memory`, what `maxmemory` limits.
