@@ -1,6 +1,6 @@
 """Turns the medians of a load comparison into target rows and a markdown report."""
 
-from workloads import FANOUTS, MEMORY, READERS, WORKLOADS
+from workloads import FANOUTS, MEMORY, READERS, TRACKS, WORKLOADS
 
 
 import statistics
@@ -41,6 +41,16 @@ def _row(figure, unit, rb, rd, target, higher_is_better, pairs=None):
         "op": ">=" if higher_is_better else "<=",
         "met": met,
     }
+
+
+def memory_title(scenario, m):
+    """A memory scenario's title with the sizes it ran at (`m`: one server's
+    medians), which `--quick` scales down."""
+    if "readers" in scenario:
+        return scenario["title"].format(readers=int(m.get("readers", scenario["readers"])))
+    streams = m.get("streams")
+    sessions = int(streams) // len(TRACKS) if streams else scenario["sessions"]
+    return scenario["title"].format(sessions=sessions, events=scenario["events"])
 
 
 def _interval_ms(m):
@@ -91,7 +101,7 @@ def rows(medians, samples=()):
     for s in MEMORY:
         m = medians.get(s["name"])
         if m and "ringbus" in m and "redis" in m:
-            out.append(_row("Memory per event: %s" % s["title"], "B",
+            out.append(_row("Memory per event: %s" % memory_title(s, m["ringbus"]), "B",
                             m["ringbus"]["bytes_per_event"], m["redis"]["bytes_per_event"],
                             s["target"], False))
     for s in READERS:
@@ -99,7 +109,8 @@ def rows(medians, samples=()):
         if m and "ringbus" in m and "redis" in m:
             for key, when in (("bytes_per_reader_parked", "parked"),
                               ("bytes_per_reader_served", "after a delivery")):
-                out.append(_row("Memory per reader: %s, %s" % (s["title"], when), "B",
+                title = memory_title(s, m["ringbus"])
+                out.append(_row("Memory per reader: %s, %s" % (title, when), "B",
                                 m["ringbus"][key], m["redis"][key], None, False))
     return out
 

@@ -143,10 +143,11 @@ FANOUTS = [
 FANOUT = FANOUTS[0]
 
 # Memory scenarios: sessions x tracks x events per stream, ~100-byte events.
+# Titles name the sizes as run (`--quick` loads a tenth of the sessions).
 MEMORY = [
-    {"name": "mem_full", "title": "1000 sessions x 2 tracks x 1000 events",
+    {"name": "mem_full", "title": "{sessions} sessions x 2 tracks x {events} events",
      "sessions": 1000, "events": 1000, "target": 1.0},
-    {"name": "mem_small", "title": "50,000 sessions x 2 tracks x 5 events",
+    {"name": "mem_small", "title": "{sessions:,} sessions x 2 tracks x {events} events",
      "sessions": 50_000, "events": 5, "target": 0.3},
 ]
 TRACKS = ["conversation", "insights"]
@@ -158,6 +159,6 @@ TRACKS = ["conversation", "insights"]
 # issue's targets: reported because readers (browser tabs behind a gateway,
 # workers tailing sessions) are what a deployment sizes for.
 READERS = [
-    {"name": "mem_readers", "title": "5,000 readers in XREAD BLOCK",
+    {"name": "mem_readers", "title": "{readers:,} readers in XREAD BLOCK",
      "readers": 5000, "key": "readers:conversation", "settle_s": 15},
 ]
