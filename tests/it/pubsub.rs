@@ -99,6 +99,10 @@ async fn a_reply_over_the_normal_hard_limit_drops_the_client() {
     for _ in 0..400 {
         admin.call(&["XADD", "big", "*", "f", &value]).await;
     }
+    // Connected and served before the change: a connection keeps the settings
+    // between requests and must pick up the new limit.
+    let mut greedy = Raw::connect(addr).await;
+    assert_eq!(greedy.call(&["PING"]).await, "+PONG\r\n");
     let set = admin
         .call(&[
             "CONFIG",
@@ -115,7 +119,6 @@ async fn a_reply_over_the_normal_hard_limit_drops_the_client() {
         .await
         .starts_with("*10\r\n"));
     // 400 KiB in one reply: closed without it.
-    let mut greedy = Raw::connect(addr).await;
     greedy.cmd(&["XRANGE", "big", "-", "+"]).await;
     assert!(greedy.closed().await, "dropped for its output");
     let info = admin.call(&["INFO", "stats"]).await;
