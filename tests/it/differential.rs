@@ -24,31 +24,10 @@ const EXPECTED_REDIS_VERSION: &str = "7.0.15";
 
 #[tokio::test]
 async fn differential_against_redis() {
-    let Some(bin) = find_on_path("redis-server") else {
-        if std::env::var("RINGBUS_REQUIRE_REDIS").as_deref() == Ok("1") {
-            panic!(
-                "differential: redis-server not found on PATH, and RINGBUS_REQUIRE_REDIS=1 \
-                 requires it (install redis-server 7.0.15)"
-            );
-        }
-        println!(
-            "differential: redis-server not found, skipped (set RINGBUS_REQUIRE_REDIS=1 to require it)"
-        );
+    let Some(servers) = Servers::start().await else {
         return;
     };
     let started = Instant::now();
-    let redis = RedisServer::start(&bin).await;
-    let mut config = test_config();
-    // Keys `<session>:ring3` are rings of 3 entries: scripts append to them with
-    // `MAXLEN 3`, so Redis trims exactly what the ring overwrites.
-    config.tracks.push(ringbus::config::TrackSpec {
-        name: "ring3".into(),
-        capacity: 3,
-        max_age: None,
-    });
-    let ringbus = start_with(config).await;
-    let redis_version = redis_version(redis.addr).await;
-
     let scripts = load_scripts();
     assert!(
         !scripts.is_empty(),
@@ -62,32 +41,83 @@ async fn differential_against_redis() {
             compared += run_script(
                 script,
                 proto,
-                redis.addr,
-                ringbus.local_addr(),
+                servers.redis.addr,
+                servers.ringbus.local_addr(),
                 &mut mismatches,
             )
             .await;
         }
     }
     println!(
-        "differential: redis-server {redis_version} vs ringbus, {} files, {compared} replies compared, \
+        "differential: redis-server {} vs ringbus, {} files, {compared} replies compared, \
          {} mismatches, {:.1?}",
+        servers.redis_version,
         scripts.len(),
         mismatches.len(),
         started.elapsed()
     );
-    if !mismatches.is_empty() {
+    servers.fail_on(&mismatches);
+}
+
+/// A `redis-server` and a ringbus to send the same commands to.
+pub(crate) struct Servers {
+    pub(crate) redis: RedisServer,
+    pub(crate) ringbus: ringbus::server::RunningServer,
+    /// What the real server says its version is.
+    pub(crate) redis_version: String,
+}
+
+impl Servers {
+    /// Starts both servers, or returns `None` (after saying so) when `redis-server` is
+    /// not on PATH and `RINGBUS_REQUIRE_REDIS=1` does not require it.
+    pub(crate) async fn start() -> Option<Servers> {
+        let Some(bin) = find_on_path("redis-server") else {
+            if std::env::var("RINGBUS_REQUIRE_REDIS").as_deref() == Ok("1") {
+                panic!(
+                    "differential: redis-server not found on PATH, and RINGBUS_REQUIRE_REDIS=1 \
+                     requires it (install redis-server 7.0.15)"
+                );
+            }
+            println!(
+                "differential: redis-server not found, skipped (set RINGBUS_REQUIRE_REDIS=1 to require it)"
+            );
+            return None;
+        };
+        let redis = RedisServer::start(&bin).await;
+        let mut config = test_config();
+        // Keys `<session>:ring3` are rings of 3 entries: scripts append to them with
+        // `MAXLEN 3`, so Redis trims exactly what the ring overwrites.
+        config.tracks.push(ringbus::config::TrackSpec {
+            name: "ring3".into(),
+            capacity: 3,
+            max_age: None,
+        });
+        let ringbus = start_with(config).await;
+        let redis_version = redis_version(redis.addr).await;
+        Some(Servers {
+            redis,
+            ringbus,
+            redis_version,
+        })
+    }
+
+    /// Panics with every mismatch, if there are any.
+    pub(crate) fn fail_on(&self, mismatches: &[String]) {
+        if mismatches.is_empty() {
+            return;
+        }
         let mut report = format!(
-            "differential: {} mismatches between redis-server {redis_version} and ringbus:\n\n",
-            mismatches.len()
+            "differential: {} mismatches between redis-server {} and ringbus:\n\n",
+            mismatches.len(),
+            self.redis_version
         );
-        if redis_version != EXPECTED_REDIS_VERSION {
+        if self.redis_version != EXPECTED_REDIS_VERSION {
             let _ = writeln!(
                 report,
                 "(note: the scripts are written for redis-server {EXPECTED_REDIS_VERSION})\n"
             );
         }
-        for m in &mismatches {
+        for m in mismatches {
             let _ = writeln!(report, "{m}");
         }
         panic!("{report}");
@@ -99,7 +129,7 @@ async fn differential_against_redis() {
 
 /// Which protocol a pass starts in: RESP3 passes send `HELLO 3` first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Proto {
+pub(crate) enum Proto {
     Resp2,
     Resp3,
 }
@@ -141,7 +171,7 @@ impl Default for Directives {
 }
 
 /// One command of a script.
-struct Step {
+pub(crate) struct Step {
     line: usize,
     text: String,
     /// The connection it goes to: `None` for the main one, else the `@name` given.
@@ -151,9 +181,9 @@ struct Step {
     directives: Directives,
 }
 
-struct Script {
-    name: String,
-    steps: Vec<Step>,
+pub(crate) struct Script {
+    pub(crate) name: String,
+    pub(crate) steps: Vec<Step>,
 }
 
 fn script_dir() -> PathBuf {
@@ -186,7 +216,7 @@ fn load_scripts() -> Vec<Script> {
 }
 
 /// Parses a script; an error carries its 1-based line number.
-fn parse_script(text: &str) -> Result<Vec<Step>, (usize, String)> {
+pub(crate) fn parse_script(text: &str) -> Result<Vec<Step>, (usize, String)> {
     let mut steps = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
@@ -357,7 +387,7 @@ struct Pair {
 /// mismatch. Returns how many replies were compared. Lines naming `@conn` go to a
 /// second pair of connections opened on first use (after `HELLO 3` in the RESP3 pass,
 /// compared too).
-async fn run_script(
+pub(crate) async fn run_script(
     script: &Script,
     proto: Proto,
     redis_addr: SocketAddr,
@@ -842,9 +872,9 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
 
 /// A `redis-server` child process, killed (and its directory removed) on drop, so it
 /// goes away even when the test fails.
-struct RedisServer {
+pub(crate) struct RedisServer {
     child: Child,
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     dir: PathBuf,
 }
 
