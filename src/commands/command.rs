@@ -2,7 +2,7 @@
 //! HELP), answering as redis-server 7.0.15 does from the generated command table.
 
 use super::spec::{key_flag_names, write_doc, CommandSpec};
-use super::{all_specs, flags, lookup, lossy, CommandError, Ctx, Flow};
+use super::{all_specs, flags, lookup, CommandError, Ctx, ErrText, Flow};
 use crate::protocol::Reply;
 
 /// The lines of `COMMAND HELP`, exactly as Redis 7.0.15 sends them.
@@ -87,7 +87,7 @@ fn run(out: &mut Reply, argv: &[&[u8]]) -> Result<(), CommandError> {
         }
     } else {
         return Err(CommandError::UnknownSubcommand {
-            sub: lossy(sub, 128),
+            sub: ErrText::quote(sub, 128),
             command: "COMMAND".to_string(),
         });
     }

@@ -4,7 +4,7 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
-use super::{lossy, parse_i64, Args, CommandError, Ctx, Flow};
+use super::{lossy, parse_i64, Args, CommandError, Ctx, ErrText, Flow};
 use crate::protocol::{Protocol, Reply};
 use crate::server::{ClientType, ReplyMode, Unblock};
 
@@ -116,9 +116,9 @@ pub fn hello(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
         } else if opt.eq_ignore_ascii_case(b"SETNAME") && args.remaining() >= 1 {
             name = Some(args.next_arg()?);
         } else {
-            return Err(CommandError::err(format!(
+            return Err(CommandError::err(ErrText::fill(
                 "Syntax error in HELLO option '{}'",
-                lossy(opt, 128)
+                &[ErrText::quote(opt, 128)],
             )));
         }
     }
@@ -262,9 +262,9 @@ fn client_type(name: &[u8]) -> Result<ClientType, CommandError> {
         b"pubsub" => Ok(ClientType::PubSub),
         b"master" => Ok(ClientType::Master),
         b"slave" | b"replica" => Ok(ClientType::Replica),
-        _ => Err(CommandError::err(format!(
+        _ => Err(CommandError::err(ErrText::fill(
             "Unknown client type '{}'",
-            lossy(name, 128)
+            &[ErrText::quote(name, 128)],
         ))),
     }
 }
@@ -321,7 +321,7 @@ pub fn client(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
         // The dispatcher only passes subcommands from the table.
         _ => {
             return Err(CommandError::UnknownSubcommand {
-                sub: lossy(argv[1], 128),
+                sub: ErrText::quote(argv[1], 128),
                 command: "CLIENT".into(),
             })
         }
@@ -333,9 +333,9 @@ pub fn client(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
 /// timed out, or with an UNBLOCKED error. 1 when it was blocked, else 0.
 fn client_unblock(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Result<(), CommandError> {
     if argv.len() > 4 {
-        return Err(CommandError::err(format!(
+        return Err(CommandError::err(ErrText::fill(
             "unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
-            lossy(argv[1], 128)
+            &[ErrText::quote(argv[1], 128)],
         )));
     }
     let how = match argv.get(3) {
@@ -371,15 +371,15 @@ fn client_setinfo(ctx: &mut Ctx<'_>, attr: &[u8], value: &[u8]) -> Result<(), Co
     } else if attr.eq_ignore_ascii_case(b"lib-ver") {
         false
     } else {
-        return Err(CommandError::err(format!(
+        return Err(CommandError::err(ErrText::fill(
             "Unrecognized option '{}'",
-            lossy(attr, 128)
+            &[ErrText::quote(attr, 128)],
         )));
     };
     if !valid_attr(value) {
-        return Err(CommandError::err(format!(
+        return Err(CommandError::err(ErrText::fill(
             "{} cannot contain spaces, newlines or special characters.",
-            lossy(attr, 128)
+            &[ErrText::quote(attr, 128)],
         )));
     }
     let value = (!value.is_empty()).then(|| Bytes::copy_from_slice(value));
@@ -469,9 +469,9 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Res {
             b"laddr" => laddr = Some(lossy(value, 256)),
             b"user" => {
                 if value != b"default" {
-                    return Err(CommandError::err(format!(
+                    return Err(CommandError::err(ErrText::fill(
                         "No such user '{}'",
-                        lossy(value, 128)
+                        &[ErrText::quote(value, 128)],
                     )));
                 }
             }

@@ -3,7 +3,9 @@
 
 use std::fmt;
 
-/// An error reply. `Display` gives the full text after the `-`.
+/// An error reply. `Display` gives the full text after the `-`, for logs and tests;
+/// [`reply_text`](Self::reply_text) gives the bytes the client receives, which can
+/// quote the client's own bytes as they came, UTF-8 or not.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CommandError {
     /// Wrong number of arguments; holds the command name as Redis prints it
@@ -14,15 +16,15 @@ pub enum CommandError {
     #[error("ERR unknown command '{name}', with args beginning with: {args}")]
     UnknownCommand {
         /// The name as the client sent it.
-        name: String,
+        name: ErrText,
         /// The first arguments, each quoted and followed by a space.
-        args: String,
+        args: ErrText,
     },
     /// A container command (CLIENT, CONFIG, ...) with an unknown subcommand.
     #[error("ERR unknown subcommand '{sub}'. Try {command} HELP.")]
     UnknownSubcommand {
         /// The subcommand as sent.
-        sub: String,
+        sub: ErrText,
         /// The container, upper case.
         command: String,
     },
@@ -49,15 +51,15 @@ pub enum CommandError {
     OutOfMemory,
     /// Any other `ERR ...` reply; holds the text after `ERR `.
     #[error("ERR {0}")]
-    Err(String),
+    Err(ErrText),
     /// An error with its own code (e.g. `NOGROUP ...`, `BUSYGROUP ...`): the full text.
     #[error("{0}")]
-    Coded(String),
+    Coded(ErrText),
 }
 
 impl CommandError {
     /// A plain `ERR` error with `text` after the code.
-    pub fn err(text: impl Into<String>) -> Self {
+    pub fn err(text: impl Into<ErrText>) -> Self {
         CommandError::Err(text.into())
     }
 
@@ -69,19 +71,108 @@ impl CommandError {
 
     /// Redis's unknown-command error for `argv` (name plus arguments).
     pub fn unknown_command(argv: &[&[u8]]) -> Self {
-        let name = argv.first().map(|a| lossy(a, 128)).unwrap_or_default();
-        let mut args = String::new();
+        let name = argv
+            .first()
+            .map(|a| ErrText::quote(a, 128))
+            .unwrap_or_default();
+        let mut args = Vec::new();
         // Redis lists the arguments that fit in 128 bytes of output.
         for arg in argv.iter().skip(1) {
             if args.len() >= 128 {
                 break;
             }
             let room = 128 - args.len();
-            args.push('\'');
-            args.push_str(&lossy(arg, room));
-            args.push_str("' ");
+            args.push(b'\'');
+            args.extend_from_slice(&ErrText::quote(arg, room).0);
+            args.extend_from_slice(b"' ");
         }
-        CommandError::UnknownCommand { name, args }
+        CommandError::UnknownCommand {
+            name,
+            args: ErrText(args),
+        }
+    }
+
+    /// The reply's text after the `-`, as the client receives it: the `Display`
+    /// text, with a client's bytes quoted as they came.
+    pub fn reply_text(&self) -> Vec<u8> {
+        match self {
+            CommandError::UnknownCommand { name, args } => [
+                &b"ERR unknown command '"[..],
+                &name.0,
+                b"', with args beginning with: ",
+                &args.0,
+            ]
+            .concat(),
+            CommandError::UnknownSubcommand { sub, command } => [
+                &b"ERR unknown subcommand '"[..],
+                &sub.0,
+                b"'. Try ",
+                command.as_bytes(),
+                b" HELP.",
+            ]
+            .concat(),
+            CommandError::Err(text) => [&b"ERR "[..], &text.0].concat(),
+            CommandError::Coded(text) => text.0.clone(),
+            other => other.to_string().into_bytes(),
+        }
+    }
+}
+
+/// The text of an error reply. Bytes rather than a `String`, because Redis quotes
+/// a client's bytes in its errors as they came, UTF-8 or not. Newlines become
+/// spaces when the reply is written (`Reply::error_bytes`); `Display` shows the
+/// text lossily, for logs and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrText(Vec<u8>);
+
+impl ErrText {
+    /// A client's bytes as Redis's `%.<max>s` quotes them: up to `max` bytes and
+    /// up to the first NUL (a C string), otherwise as sent.
+    pub fn quote(bytes: &[u8], max: usize) -> ErrText {
+        let cut = &bytes[..bytes.len().min(max)];
+        let end = cut.iter().position(|&b| b == 0).unwrap_or(cut.len());
+        ErrText(cut[..end].to_vec())
+    }
+
+    /// `template` with each `{}` replaced by the next of `parts`: a `format!` that
+    /// keeps the parts' bytes.
+    pub fn fill(template: &str, parts: &[ErrText]) -> ErrText {
+        let mut pieces = template.split("{}");
+        let mut out = pieces.next().unwrap_or_default().as_bytes().to_vec();
+        for (piece, part) in pieces.zip(parts) {
+            out.extend_from_slice(&part.0);
+            out.extend_from_slice(piece.as_bytes());
+        }
+        ErrText(out)
+    }
+
+    /// The bytes the client receives.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl From<String> for ErrText {
+    fn from(text: String) -> Self {
+        ErrText(text.into_bytes())
+    }
+}
+
+impl From<&str> for ErrText {
+    fn from(text: &str) -> Self {
+        ErrText(text.as_bytes().to_vec())
+    }
+}
+
+impl From<Vec<u8>> for ErrText {
+    fn from(bytes: Vec<u8>) -> Self {
+        ErrText(bytes)
+    }
+}
+
+impl fmt::Display for ErrText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&lossy(&self.0, usize::MAX))
     }
 }
 

@@ -8,7 +8,7 @@ use bytes::BytesMut;
 
 use super::connection::reply_help;
 use super::streams::lookup;
-use super::{lossy, parse_i64, CommandError, Ctx, Flow};
+use super::{parse_i64, CommandError, Ctx, ErrText, Flow};
 use crate::store::groups::{AutoClaim, ClaimOptions, Group, PendingQuery};
 use crate::store::now_ms;
 use crate::store::stream::StreamId;
@@ -16,34 +16,33 @@ use crate::store::stream::StreamId;
 type Res = Result<Flow, CommandError>;
 
 /// A client-supplied name inside an error message, as Redis's `%s` prints it.
-pub(crate) fn shown(name: &[u8]) -> String {
-    lossy(name, usize::MAX)
+pub(crate) fn shown(name: &[u8]) -> ErrText {
+    ErrText::quote(name, usize::MAX)
 }
 
 /// `NOGROUP No such key '<key>' or consumer group '<group>'` (+ a suffix).
 pub(crate) fn no_key_or_group(key: &[u8], group: &[u8], suffix: &str) -> CommandError {
-    CommandError::Coded(format!(
-        "NOGROUP No such key '{}' or consumer group '{}'{suffix}",
-        shown(key),
-        shown(group)
+    CommandError::Coded(ErrText::fill(
+        &format!("NOGROUP No such key '{{}}' or consumer group '{{}}'{suffix}"),
+        &[shown(key), shown(group)],
     ))
 }
 
 /// `NOGROUP No such consumer group '<group>' for key name '<key>'`.
 pub(crate) fn no_group_for_key(key: &[u8], group: &[u8]) -> CommandError {
-    CommandError::Coded(format!(
+    CommandError::Coded(ErrText::fill(
         "NOGROUP No such consumer group '{}' for key name '{}'",
-        shown(group),
-        shown(key)
+        &[shown(group), shown(key)],
     ))
 }
 
 /// Redis's `addReplySubcommandSyntaxError`.
 pub(crate) fn subcommand_syntax_error(argv: &[&[u8]]) -> CommandError {
-    CommandError::err(format!(
+    let mut command = shown(argv[0]).as_bytes().to_vec();
+    command.make_ascii_uppercase();
+    CommandError::err(ErrText::fill(
         "unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
-        lossy(argv[1], 128),
-        lossy(argv[0], 128).to_ascii_uppercase()
+        &[ErrText::quote(argv[1], 128), command.into()],
     ))
 }
 
@@ -349,9 +348,9 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
             j += 1;
             opts.last_id = StreamId::parse_strict(argv[j], 0)?;
         } else {
-            return Err(CommandError::err(format!(
+            return Err(CommandError::err(ErrText::fill(
                 "Unrecognized XCLAIM option '{}'",
-                shown(opt)
+                &[ErrText::quote(opt, usize::MAX)],
             )));
         }
         j += 1;

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use super::{lossy, parse_i64, Args, CommandError, Ctx, Flow};
+use super::{parse_i64, Args, CommandError, Ctx, ErrText, Flow};
 use crate::glob;
 use crate::store::{
     now_ms, release, EndReason, ExpireCondition, ExpireOutcome, Lookup, RenameOutcome,
@@ -174,9 +174,9 @@ pub fn expire(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
             b"gt" => gt = true,
             b"lt" => lt = true,
             _ => {
-                return Err(CommandError::err(format!(
+                return Err(CommandError::err(ErrText::fill(
                     "Unsupported option {}",
-                    lossy(opt, 128)
+                    &[ErrText::quote(opt, 128)],
                 )))
             }
         }

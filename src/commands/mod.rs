@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 pub use args::{parse_i64, parse_u64, Args};
 pub(crate) use error::lossy;
-pub use error::CommandError;
+pub use error::{CommandError, ErrText};
 pub use index::CommandIndex;
 pub use spec::{flags, CommandSpec, Doc};
 
@@ -180,7 +180,7 @@ pub fn resolve(argv: &[&[u8]]) -> Result<(&'static CommandSpec, Handler), Comman
                     .is_some_and(|(_, sub)| argv[1].eq_ignore_ascii_case(sub.as_bytes()))
             })
             .ok_or_else(|| CommandError::UnknownSubcommand {
-                sub: lossy(argv[1], 128),
+                sub: ErrText::quote(argv[1], 128),
                 command: top.name.to_ascii_uppercase(),
             })?
     } else {
@@ -248,6 +248,26 @@ mod tests {
         assert_eq!(
             e.as_deref(),
             Some("ERR unknown command 'foo', with args beginning with: 'a' 'b' ")
+        );
+        // The reply quotes the client's bytes as they came, cut at a NUL as Redis's
+        // `%s` cuts them; the log text shows them lossily.
+        let e = resolve(&[b"f\xffo", b"a\0b", b"c"])
+            .map(|_| ())
+            .expect_err("unknown");
+        assert_eq!(
+            e.reply_text(),
+            b"ERR unknown command 'f\xffo', with args beginning with: 'a' 'c' "
+        );
+        assert_eq!(
+            e.to_string(),
+            "ERR unknown command 'f\u{fffd}o', with args beginning with: 'a' 'c' "
+        );
+        let e = resolve(&[b"CLIENT", b"n\xff"])
+            .map(|_| ())
+            .expect_err("unknown");
+        assert_eq!(
+            e.reply_text(),
+            b"ERR unknown subcommand 'n\xff'. Try CLIENT HELP."
         );
         let e = resolve(&argv("client foo")).err().map(|e| e.to_string());
         assert_eq!(

@@ -3,7 +3,7 @@
 //! [`crate::server::PubSub`].
 
 use super::connection::reply_help;
-use super::{lossy, CommandError, Ctx, Flow};
+use super::{CommandError, Ctx, ErrText, Flow};
 
 type Res = Result<Flow, CommandError>;
 
@@ -120,9 +120,9 @@ pub fn pubsub(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
         b"numpat" => ctx.out.integer(registry.pattern_count() as i64),
         b"help" => reply_help(ctx.out, "PUBSUB", PUBSUB_HELP),
         _ => {
-            return Err(CommandError::err(format!(
+            return Err(CommandError::err(ErrText::fill(
                 "unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
-                lossy(argv[1], 128)
+                &[ErrText::quote(argv[1], 128)],
             )))
         }
     }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
 use super::connection::{reply_help, REDIS_VERSION};
-use super::{lossy, CommandError, Ctx, Flow};
+use super::{CommandError, Ctx, ErrText, Flow};
 use crate::metrics::process;
 use crate::server::ServerState;
 use crate::store::{now_ms, release, EndReason};
@@ -63,9 +63,9 @@ pub fn flushall(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
 pub fn function(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
     // Only FLUSH is in the table, so the dispatcher has already checked the name.
     if argv.len() > 3 {
-        return Err(CommandError::err(format!(
+        return Err(CommandError::err(ErrText::fill(
             "unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.",
-            lossy(argv[1], 128)
+            &[ErrText::quote(argv[1], 128)],
         )));
     }
     match argv.get(2) {
@@ -165,7 +165,7 @@ pub fn config(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
             let mut next = ctx.server.config().clone();
             let old_level = next.log_level.clone();
             next.set(&pairs)
-                .map_err(|e| CommandError::Coded(e.to_string()))?;
+                .map_err(|e| CommandError::Coded(e.reply_text().into()))?;
             let new_level = next.log_level.clone();
             ctx.server.replace_config(next);
             if let Some(level) = new_level.filter(|l| Some(l) != old_level.as_ref()) {
@@ -184,7 +184,7 @@ pub fn config(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
         b"help" => reply_help(ctx.out, "CONFIG", CONFIG_HELP),
         _ => {
             return Err(CommandError::UnknownSubcommand {
-                sub: lossy(argv[1], 128),
+                sub: ErrText::quote(argv[1], 128),
                 command: "CONFIG".into(),
             })
         }

@@ -16,7 +16,7 @@ type Res = Result<Flow, CommandError>;
 impl From<StreamError> for CommandError {
     fn from(e: StreamError) -> Self {
         // StreamError's text already carries Redis's code.
-        CommandError::Coded(e.to_string())
+        CommandError::Coded(e.to_string().into())
     }
 }
 

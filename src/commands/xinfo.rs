@@ -10,7 +10,7 @@ use super::connection::reply_help;
 use super::groups::subcommand_syntax_error;
 use super::streams::{lookup, write_range};
 use super::xinfo_groups::{write_groups_full, xinfo_consumers, xinfo_groups};
-use super::{lossy, parse_i64, CommandError, Ctx, Flow};
+use super::{parse_i64, CommandError, Ctx, ErrText, Flow};
 use crate::protocol::Reply;
 use crate::store::stream::{StreamError, StreamId};
 
@@ -40,7 +40,7 @@ pub fn xinfo(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
         b"consumers" => return xinfo_consumers(ctx, argv),
         _ => {
             return Err(CommandError::UnknownSubcommand {
-                sub: lossy(argv[1], 128),
+                sub: ErrText::quote(argv[1], 128),
                 command: "XINFO".into(),
             })
         }

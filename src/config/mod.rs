@@ -226,10 +226,13 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// `CONFIG SET` with a parameter that does not exist.
-    #[error("ERR Unknown option or number of arguments for CONFIG SET - '{name}'")]
+    #[error(
+        "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+        String::from_utf8_lossy(.name)
+    )]
     UnknownOption {
-        /// The parameter name as the client sent it.
-        name: String,
+        /// The parameter name as the client sent it, up to a NUL (Redis's `%s`).
+        name: Vec<u8>,
     },
     /// `CONFIG SET` refused: immutable, duplicate or a bad value.
     #[error("ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}")]
@@ -239,6 +242,22 @@ pub enum ConfigError {
         /// Redis's reason, e.g. `can't set immutable config`.
         reason: String,
     },
+}
+
+impl ConfigError {
+    /// The error reply's text as the client receives it: the `Display` text, but
+    /// with an unknown parameter's name quoted as sent, UTF-8 or not, as Redis does.
+    pub fn reply_text(&self) -> Vec<u8> {
+        match self {
+            ConfigError::UnknownOption { name } => [
+                &b"ERR Unknown option or number of arguments for CONFIG SET - '"[..],
+                name,
+                b"'",
+            ]
+            .concat(),
+            other => other.to_string().into_bytes(),
+        }
+    }
 }
 
 /// A value from one layer of loading, with the name to blame if it is refused.
@@ -347,7 +366,10 @@ impl Config {
         for &(name, value) in pairs {
             let shown = || String::from_utf8_lossy(name).into_owned();
             let Some(info) = values::lookup(name) else {
-                return Err(ConfigError::UnknownOption { name: shown() });
+                let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+                return Err(ConfigError::UnknownOption {
+                    name: name[..end].to_vec(),
+                });
             };
             let refuse = |reason: &str| ConfigError::SetFailed {
                 name: shown(),

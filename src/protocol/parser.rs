@@ -50,9 +50,12 @@ pub struct ParseLimits {
     pub authenticated: bool,
 }
 
-/// A protocol violation. The connection replies `-ERR <Display>` and then closes.
+/// A protocol violation. The connection replies `-ERR ` and [`reply_text`] and
+/// then closes.
 ///
 /// The texts are Redis 7.0's, word for word.
+///
+/// [`reply_text`]: ProtocolError::reply_text
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProtocolError {
     /// The `*` count is not an integer (per `string2ll`) or exceeds `INT_MAX`.
@@ -69,10 +72,10 @@ pub enum ProtocolError {
     TooBigBulkCount,
     /// A bulk header line that does not start with `$`; holds the byte found.
     ///
-    /// Displayed as Redis does (`%c`, with `\r` and `\n` turned into spaces); a byte
-    /// of 0x80 or more is shown as the Unicode character of that number, where Redis
-    /// sends the raw byte.
-    #[error("Protocol error: expected '$', got '{}'", shown_byte(.0))]
+    /// The reply carries the byte itself, as Redis's `%c` does (with `\r` and `\n`
+    /// turned into spaces), even when it is not UTF-8; `Display`, for logs, shows a
+    /// byte that is not printable ASCII as `\xHH`.
+    #[error("Protocol error: expected '$', got '{}'", shown_byte(.0).escape_ascii())]
     ExpectedDollar(u8),
     /// The `$` length is not an integer, is negative, or exceeds `max_bulk_len`.
     #[error("Protocol error: invalid bulk length")]
@@ -89,10 +92,27 @@ pub enum ProtocolError {
 }
 
 /// The byte as Redis's error reply shows it: newlines become spaces.
-fn shown_byte(b: &u8) -> char {
+fn shown_byte(b: &u8) -> u8 {
     match *b {
-        b'\r' | b'\n' => ' ',
-        other => char::from(other),
+        b'\r' | b'\n' => b' ',
+        other => other,
+    }
+}
+
+impl ProtocolError {
+    /// The error reply's text after `ERR `, byte for byte as Redis sends it: the
+    /// `Display` text, except that [`ExpectedDollar`](Self::ExpectedDollar) carries
+    /// the raw byte found, which need not be UTF-8.
+    pub fn reply_text(&self) -> Vec<u8> {
+        match self {
+            ProtocolError::ExpectedDollar(b) => {
+                let mut text = b"Protocol error: expected '$', got '".to_vec();
+                text.push(shown_byte(b));
+                text.push(b'\'');
+                text
+            }
+            other => other.to_string().into_bytes(),
+        }
     }
 }
 
@@ -458,8 +478,18 @@ mod tests {
             ("*1\r\n\n\r\n", ' '),
         ] {
             let want = format!("Protocol error: expected '$', got '{shown}'");
-            assert_eq!(err(input, false).map(|e| e.to_string()), Some(want));
+            assert_eq!(err(input, false).map(|e| e.to_string()), Some(want.clone()));
+            assert_eq!(err(input, false).map(|e| e.reply_text()), Some(want.into()));
         }
+        // A byte that is not UTF-8 goes back as it came, as Redis's `%c` sends it;
+        // the log shows it escaped.
+        let e = err(&b"*1\r\n\xc3\xa9\r\n"[..], false).expect("an error");
+        assert_eq!(e.reply_text(), b"Protocol error: expected '$', got '\xc3'");
+        assert_eq!(e.to_string(), "Protocol error: expected '$', got '\\xc3'");
+        assert_eq!(
+            InvalidBulkLength.reply_text(),
+            b"Protocol error: invalid bulk length"
+        );
     }
 
     #[test]

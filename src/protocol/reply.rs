@@ -110,8 +110,14 @@ impl Reply {
     /// An error reply; `text` starts with its code, e.g. `ERR syntax error`.
     /// Newlines are replaced by spaces, as Redis does, so the frame stays valid.
     pub fn error(&mut self, text: &str) {
+        self.error_bytes(text.as_bytes());
+    }
+
+    /// An error reply whose text need not be UTF-8 (Redis copies a client's bytes
+    /// into some of its errors); otherwise as [`error`](Self::error).
+    pub fn error_bytes(&mut self, text: &[u8]) {
         self.buf.put_u8(b'-');
-        for &b in text.as_bytes() {
+        for &b in text {
             self.buf
                 .put_u8(if b == b'\r' || b == b'\n' { b' ' } else { b });
         }
@@ -305,6 +311,10 @@ mod tests {
         assert_eq!(
             enc(Protocol::Resp2, |r| r.error("ERR a\r\nb")),
             b"-ERR a  b\r\n"
+        );
+        assert_eq!(
+            enc(Protocol::Resp2, |r| r.error_bytes(b"ERR \xc3\r")),
+            b"-ERR \xc3 \r\n"
         );
     }
 

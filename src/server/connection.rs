@@ -203,7 +203,7 @@ where
                     Ok(None) => break,
                     Err(e) => {
                         tracing::info!(peer = %client.handle.addr, error = %e, "protocol error, closing connection");
-                        out.error(&format!("ERR {e}"));
+                        out.error_bytes(&[&b"ERR "[..], &e.reply_text()].concat());
                         state.stats.record_error("ERR");
                         close = true;
                         break;

@@ -66,10 +66,13 @@ fn reject(state: &ServerState, client: &mut Client, out: &mut Reply, name: &str,
     if name == "exec" {
         client.end_multi();
         client.watch = None;
-        let text = e.to_string();
-        let why = text.strip_prefix("ERR ").unwrap_or(&text);
-        let abort =
-            CommandError::Coded(format!("EXECABORT Transaction discarded because of: {why}"));
+        let text = e.reply_text();
+        let why = text.strip_prefix(b"ERR ").unwrap_or(&text);
+        let abort = CommandError::Coded(
+            [&b"EXECABORT Transaction discarded because of: "[..], why]
+                .concat()
+                .into(),
+        );
         reply_error(state, out, &abort);
         return;
     }
@@ -197,5 +200,5 @@ pub(crate) fn call(
 /// Writes an error reply and counts it under its code.
 pub(crate) fn reply_error(state: &ServerState, out: &mut Reply, e: &CommandError) {
     state.stats.record_error(&e.code());
-    out.error(&e.to_string());
+    out.error_bytes(&e.reply_text());
 }

@@ -7,6 +7,7 @@ mod compat_async;
 mod compat_async_pending;
 mod connection;
 mod differential;
+mod differential_protocol;
 mod differential_random;
 mod groups;
 mod keys;
