@@ -138,7 +138,12 @@ impl Gen {
                 }
                 None => {}
             }
-            let (mut args, shape) = self.command();
+            let (mut args, mut directive) = self.command();
+            if directive == Some("sorted") && in_multi.is_some() {
+                // EXEC's reply would hold it unsorted.
+                args = vec!["DBSIZE".into()];
+                directive = None;
+            }
             // Now and then a command loses its tail: arity and syntax errors, and
             // which of two problems is reported first.
             if args.len() > 1 && self.chance(0.06) {
@@ -146,9 +151,10 @@ impl Gen {
                 args.truncate(keep);
             }
             text.push_str(&args.join(" "));
-            if shape {
-                text.push_str(" #! shape");
-                multi_shape |= in_multi.is_some();
+            if let Some(directive) = directive {
+                text.push_str(" #! ");
+                text.push_str(directive);
+                multi_shape |= directive == "shape" && in_multi.is_some();
             }
             text.push('\n');
         }
@@ -304,13 +310,25 @@ impl Gen {
         }
     }
 
-    /// One command and whether its reply is compared by shape only.
-    fn command(&mut self) -> (Vec<String>, bool) {
+    /// `NX|XX|GT|LT` now and then, for the EXPIRE family.
+    fn expire_condition(&mut self, args: &mut Vec<String>) {
+        if self.chance(0.3) {
+            args.push(self.pick(&["NX", "XX", "GT", "LT", "nx", "BAD"]).into());
+            if self.chance(0.15) {
+                args.push(self.pick(&["XX", "GT", "NX"]).into());
+            }
+        }
+    }
+
+    /// One command and how its reply is compared: a directive (`shape`, `sorted`)
+    /// or `None` for byte for byte.
+    fn command(&mut self) -> (Vec<String>, Option<&'static str>) {
         let mut a: Vec<String> = Vec::new();
         let mut shape = false;
+        let mut sorted = false;
         let key = self.key();
         let ring = key == RING3;
-        let r = self.rng.random_range(0..100u32);
+        let r = self.rng.random_range(0..114u32);
         match r {
             0..=27 => {
                 a.extend(["XADD".into(), key]);
@@ -526,11 +544,84 @@ impl Gen {
                     a.push(self.id());
                 }
             }
-            96 => a.extend(["DEL".into(), key]),
-            97 => a.extend(["EXISTS".into(), key]),
-            _ => a.extend(["TYPE".into(), key]),
+            96..=97 => {
+                a.push(self.pick(&["DEL", "UNLINK", "EXISTS"]).into());
+                a.push(key);
+                if self.chance(0.4) {
+                    a.push(self.key());
+                }
+            }
+            98 => a.extend(["TYPE".into(), key]),
+            // Keys' lifetimes: only ones far off (or already past, which deletes),
+            // so nothing expires while a script runs.
+            99..=100 => {
+                let ms = self.chance(0.3);
+                a.push(if ms { "PEXPIRE" } else { "EXPIRE" }.into());
+                a.push(key);
+                let n = self.pick(&["100000", "5000000", "0", "-1", "x", "1.5"]);
+                a.push(if ms && n.len() > 2 {
+                    format!("{n}000")
+                } else {
+                    n.into()
+                });
+                self.expire_condition(&mut a);
+            }
+            101 => {
+                let ms = self.chance(0.3);
+                a.push(if ms { "PEXPIREAT" } else { "EXPIREAT" }.into());
+                a.push(key);
+                let at = self.pick(&["4102444800", "4102444801", "1", "0", "-5"]);
+                a.push(if ms { format!("{at}000") } else { at.into() });
+                self.expire_condition(&mut a);
+            }
+            102..=103 => {
+                // Relative lifetimes count down between the two servers' replies.
+                shape = true;
+                a.push(
+                    self.pick(&["TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME"])
+                        .into(),
+                );
+                a.push(key);
+            }
+            104 => a.extend(["PERSIST".into(), key]),
+            105..=106 => {
+                // Not to or from the ring of 3: renamed, a stream takes the
+                // capacity of its new track in ringbus and keeps every entry in
+                // Redis.
+                if !ring {
+                    let to = match self.key() {
+                        k if k == RING3 => "s2:insights".to_string(),
+                        k => k,
+                    };
+                    a.push(self.pick(&["RENAME", "RENAMENX"]).into());
+                    a.extend([key, to]);
+                } else {
+                    a.extend(["EXISTS".into(), key]);
+                }
+            }
+            107 => {
+                a.extend(["KEYS".into(), "*".into()]);
+                sorted = true;
+            }
+            108 => a.push("DBSIZE".into()),
+            109..=110 => {
+                // Then a transaction of this connection's own: a key it changed
+                // after WATCH aborts it.
+                if self.chance(0.7) {
+                    a.extend(["WATCH".into(), key]);
+                } else {
+                    a.push("UNWATCH".into());
+                }
+            }
+            111 => a.extend(["PUBLISH".into(), key, "hello".into()]),
+            _ => a.extend(["XLEN".into(), key]),
         }
-        (a, shape)
+        let directive = match (shape, sorted) {
+            (true, _) => Some("shape"),
+            (_, true) => Some("sorted"),
+            _ => None,
+        };
+        (a, directive)
     }
 }
 
