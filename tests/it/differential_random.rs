@@ -396,28 +396,18 @@ impl Gen {
                 a.extend(keys);
                 a.extend(ids);
             }
-            52..=55 => {
-                a.extend(["XGROUP".into(), "CREATE".into(), key, self.group()]);
+            52..=57 => {
+                let create = r <= 55;
+                let sub = if create { "CREATE" } else { "SETID" };
+                a.extend(["XGROUP".into(), sub.into(), key, self.group()]);
                 a.push(if self.chance(0.3) {
                     "$".into()
                 } else {
                     self.id()
                 });
-                if self.chance(0.4) {
+                if create && self.chance(0.4) {
                     a.push("MKSTREAM".into());
                 }
-                if self.chance(0.2) {
-                    a.push("ENTRIESREAD".into());
-                    a.push(self.count());
-                }
-            }
-            56..=57 => {
-                a.extend(["XGROUP".into(), "SETID".into(), key, self.group()]);
-                a.push(if self.chance(0.3) {
-                    "$".into()
-                } else {
-                    self.id()
-                });
                 if self.chance(0.2) {
                     a.push("ENTRIESREAD".into());
                     a.push(self.count());
