@@ -136,7 +136,7 @@ const COMMANDS: [&[&str]; 8] = [
 
 fn piece(rng: &mut TestRng, out: &mut Vec<u8>) {
     let pick = |rng: &mut TestRng, from: &[&'static str]| from[rng.random_range(0..from.len())];
-    match rng.random_range(0..12u32) {
+    match rng.random_range(0..14u32) {
         // A well-formed multibulk request.
         0..=2 => {
             let args = COMMANDS[rng.random_range(0..COMMANDS.len())];
@@ -231,6 +231,23 @@ fn piece(rng: &mut TestRng, out: &mut Vec<u8>) {
             );
             out.extend_from_slice(line.as_bytes());
             out.extend_from_slice(pick(rng, &["\r\n", "\n", "\r\n"]).as_bytes());
+        }
+        // An inline line of quoting soup after a command name: escapes, quotes
+        // that close or not, tabs, hex escapes whole and broken (sdssplitargs's
+        // corners).
+        12..=13 => {
+            out.extend_from_slice(pick(rng, &["ECHO ", "PING ", "NOSUCH ", ""]).as_bytes());
+            for _ in 0..rng.random_range(1..=12) {
+                let piece = pick(
+                    rng,
+                    &[
+                        "a", "b", " ", "  ", "\t", "\"", "'", "\\", "\\\"", "\\'", "\\x41", "\\x4",
+                        "\\xg1", "\\n", "\\r", "\\b", "\\a", "\\q", "\u{0b}", "\u{e9}",
+                    ],
+                );
+                out.extend_from_slice(piece.as_bytes());
+            }
+            out.extend_from_slice(pick(rng, &["\r\n", "\n"]).as_bytes());
         }
         // A few raw bytes.
         _ => {
