@@ -350,7 +350,7 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> Res {
         } else {
             return Err(CommandError::err(ErrText::fill(
                 "Unrecognized XCLAIM option '{}'",
-                &[ErrText::quote(opt, usize::MAX)],
+                &[shown(opt)],
             )));
         }
         j += 1;
