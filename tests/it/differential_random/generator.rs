@@ -75,11 +75,18 @@ impl Gen {
                 let keep = self.rng.random_range(1..args.len());
                 args.truncate(keep);
             }
+            // Now and then a second client runs the command: between the first's
+            // WATCH and EXEC, or while its transaction queues, or reading as
+            // another consumer.
+            let other = self.chance(0.12);
+            if other {
+                text.push_str("@b ");
+            }
             text.push_str(&args.join(" "));
             if let Some(directive) = directive {
                 text.push_str(" #! ");
                 text.push_str(directive);
-                multi_shape |= directive == "shape" && in_multi.is_some();
+                multi_shape |= directive == "shape" && in_multi.is_some() && !other;
             }
             text.push('\n');
         }
